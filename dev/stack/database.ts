@@ -1,0 +1,62 @@
+import { execFile } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import postgres from "postgres";
+import { ROOT, supabaseBinary } from "./paths.ts";
+
+const run = promisify(execFile);
+
+/** Creates the Supabase roles, schemas, default grants and auth helpers (idempotent). */
+export async function bootstrapSupabase(url: string): Promise<void> {
+  const sql = postgres(url, { max: 1, onnotice: () => {} });
+  try {
+    await sql.unsafe(readFileSync(join(ROOT, "dev/stack/supabase-bootstrap.sql"), "utf8"));
+  } finally {
+    await sql.end();
+  }
+}
+
+/**
+ * Applies supabase/migrations and supabase/seed.sql with the Supabase CLI, exactly as
+ * `supabase db push` would against a hosted project; the CLI records what ran, so a restart
+ * applies only new migrations and seeds only once.
+ */
+export async function pushMigrations(url: string, log: (line: string) => void): Promise<void> {
+  try {
+    const { stdout, stderr } = await run(
+      supabaseBinary(),
+      ["db", "push", `--remote=${url}`, "--include-seed", "--yes", "--workdir", ROOT],
+      { cwd: ROOT, env: { ...process.env, SUPABASE_TELEMETRY_DISABLED: "1", DO_NOT_TRACK: "1" }, timeout: 180_000 },
+    );
+    for (const line of `${stdout}\n${stderr}`.split("\n")) {
+      if (/Applying migration|Seeding data|up to date|Finished/i.test(line)) log(line.trim());
+    }
+  } catch (error) {
+    const { stdout = "", stderr = "" } = error as { stdout?: string; stderr?: string };
+    throw new Error(`supabase db push failed:\n${stdout}${stderr}`.trim());
+  }
+}
+
+/** Creates `name` in the cluster behind `adminUrl` and returns its URL. */
+export async function createDatabase(adminUrl: string, name: string): Promise<string> {
+  const sql = postgres(adminUrl, { max: 1, onnotice: () => {} });
+  try {
+    await sql.unsafe(`create database "${name}"`);
+  } finally {
+    await sql.end();
+  }
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+/** Drops `name`, disconnecting whoever is still in it. */
+export async function dropDatabase(adminUrl: string, name: string): Promise<void> {
+  const sql = postgres(adminUrl, { max: 1, onnotice: () => {} });
+  try {
+    await sql.unsafe(`drop database if exists "${name}" with (force)`);
+  } finally {
+    await sql.end();
+  }
+}

@@ -1,0 +1,67 @@
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { LOCAL_DIR } from "./paths.ts";
+import { assertPortFree } from "./ports.ts";
+import { startStack, type StackEnv } from "./stack.ts";
+
+/** Fixed local addresses, as `supabase start` uses them. */
+const GATEWAY_PORT = 54321;
+const DB_PORT = 54322;
+
+// Function settings a developer may set in the shell when starting the stack.
+const PASSTHROUGH = [
+  "STRIPE_WEBHOOK_SECRET",
+  "LOG_LEVEL",
+  "MAX_BODY_BYTES",
+  "DB_POOL_MAX",
+  "SECURITY_ALERT_THRESHOLD",
+  "SECURITY_ALERT_WINDOW_SECONDS",
+];
+
+function envFile(env: StackEnv): string {
+  return Object.entries(env).map(([key, value]) => `${key}=${value}`).join("\n") + "\n";
+}
+
+async function main() {
+  const log = (line: string) => console.log(`${new Date().toISOString().slice(11, 19)} ${line}`);
+  const databaseUrl = process.env.DATABASE_URL || undefined;
+  await assertPortFree(GATEWAY_PORT, "functions gateway");
+  if (!databaseUrl) await assertPortFree(DB_PORT, "Postgres");
+
+  const functionEnv = Object.fromEntries(
+    PASSTHROUGH.filter((key) => process.env[key]).map((key) => [key, process.env[key] as string]),
+  );
+  const stack = await startStack({
+    localDir: LOCAL_DIR,
+    gatewayPort: GATEWAY_PORT,
+    dbPort: DB_PORT,
+    databaseUrl,
+    functionEnv,
+    log,
+  });
+
+  mkdirSync(LOCAL_DIR, { recursive: true });
+  const file = join(LOCAL_DIR, "stack.env");
+  writeFileSync(file, envFile(stack.env), { mode: 0o600 });
+  console.log(`\nLocal stack is running. Functions: ${stack.env.SUPABASE_URL}/functions/v1/<name>`);
+  console.log(`Written to ${file}:\n`);
+  console.log(envFile(stack.env));
+  console.log("Press Ctrl-C to stop.");
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log(`${signal}: stopping functions, gateway and Postgres...`);
+    await stack.stop();
+    log("stopped.");
+    process.exit(0);
+  };
+  process.on("SIGINT", () => void shutdown("SIGINT"));
+  process.on("SIGTERM", () => void shutdown("SIGTERM"));
+}
+
+main().catch((error) => {
+  console.error(`npm start failed: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+});

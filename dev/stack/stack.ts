@@ -1,0 +1,111 @@
+import type { Server } from "node:http";
+import { join } from "node:path";
+import { bootstrapSupabase, createDatabase, pushMigrations } from "./database.ts";
+import { discoverFunctions, type ServedFunction, serveFunction } from "./functions.ts";
+import { type GatewayRoute, startGateway } from "./gateway.ts";
+import { startEmbeddedPostgres } from "./postgres.ts";
+import { loadOrCreateSecrets, signRoleKey } from "./secrets.ts";
+
+/** The values a client of the stack needs; written to .local/stack.env. */
+export interface StackEnv {
+  SUPABASE_URL: string;
+  DATABASE_URL: string;
+  SUPABASE_DB_URL: string;
+  SUPABASE_ANON_KEY: string;
+  SUPABASE_SERVICE_ROLE_KEY: string;
+  SUPABASE_JWT_SECRET: string;
+  STRIPE_WEBHOOK_SECRET: string;
+  RESEND_WEBHOOK_SECRET: string;
+}
+
+/** Where and how to run the stack. */
+export interface StackOptions {
+  /** Folder for the embedded cluster and secrets (`.local` for npm start, a temp dir in tests). */
+  localDir: string;
+  gatewayPort: number;
+  /** Port of the embedded Postgres; unused when `databaseUrl` is given. */
+  dbPort: number;
+  /** An existing Postgres (DATABASE_URL / TEST_DATABASE_URL) instead of the embedded one. */
+  databaseUrl?: string;
+  /** Create and use this fresh database inside the cluster (tests), instead of `postgres`. */
+  freshDatabase?: string;
+  /** Function settings from the caller's environment (LOG_LEVEL, MAX_BODY_BYTES...). */
+  functionEnv?: Record<string, string>;
+  log: (line: string) => void;
+}
+
+/** A running stack. */
+export interface Stack {
+  env: StackEnv;
+  /** The cluster's admin URL (for creating and dropping databases). */
+  adminUrl: string;
+  /** Serves one more instance of a function with changed settings (tests: a dead database). */
+  serveExtra(name: string, overrides: Record<string, string>): Promise<ServedFunction>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts Postgres, prepares it like a Supabase database, applies migrations and seed with
+ * the Supabase CLI, serves every function under Deno, and puts the gateway in front.
+ * `npm start` and the test suite both run exactly this.
+ */
+export async function startStack(options: StackOptions): Promise<Stack> {
+  const { log } = options;
+  const stops: (() => Promise<unknown>)[] = [];
+  const stop = async () => {
+    for (const fn of stops.reverse()) await fn().catch((error) => log(`stop: ${String(error)}`));
+  };
+  try {
+    let adminUrl = options.databaseUrl;
+    if (!adminUrl) {
+      const pg = await startEmbeddedPostgres(join(options.localDir, "db"), options.dbPort, log);
+      stops.push(pg.stop);
+      adminUrl = pg.url;
+    }
+    const dbUrl = options.freshDatabase ? await createDatabase(adminUrl, options.freshDatabase) : adminUrl;
+    log("preparing Supabase roles and schemas...");
+    await bootstrapSupabase(dbUrl);
+    log("applying migrations and seed with the Supabase CLI...");
+    await pushMigrations(dbUrl, log);
+
+    const secrets = loadOrCreateSecrets(join(options.localDir, "secrets.json"));
+    const env: StackEnv = {
+      SUPABASE_URL: `http://127.0.0.1:${options.gatewayPort}`,
+      DATABASE_URL: dbUrl,
+      SUPABASE_DB_URL: dbUrl,
+      SUPABASE_ANON_KEY: await signRoleKey(secrets.jwtSecret, "anon"),
+      SUPABASE_SERVICE_ROLE_KEY: await signRoleKey(secrets.jwtSecret, "service_role"),
+      SUPABASE_JWT_SECRET: secrets.jwtSecret,
+      STRIPE_WEBHOOK_SECRET: options.functionEnv?.STRIPE_WEBHOOK_SECRET ?? secrets.stripeWebhookSecret,
+      RESEND_WEBHOOK_SECRET: options.functionEnv?.RESEND_WEBHOOK_SECRET ?? secrets.resendWebhookSecret,
+    };
+    const functionEnv = { ...options.functionEnv, ...env };
+
+    const routes = new Map<string, GatewayRoute>();
+    const specs = discoverFunctions();
+    log(`starting ${specs.length} function(s) under Deno: ${specs.map((s) => s.name).join(", ")}`);
+    const served = await Promise.all(specs.map((spec) => serveFunction(spec.name, functionEnv, log)));
+    for (const [i, fn] of served.entries()) {
+      stops.push(fn.stop);
+      routes.set(fn.name, { port: fn.port, verifyJwt: specs[i].verifyJwt });
+    }
+
+    const gateway: Server = await startGateway(options.gatewayPort, () => routes, secrets.jwtSecret);
+    stops.push(() => new Promise((resolve) => gateway.close(resolve)));
+    gateway.closeIdleConnections?.();
+
+    return {
+      env,
+      adminUrl,
+      async serveExtra(name, overrides) {
+        const fn = await serveFunction(name, { ...functionEnv, ...overrides }, log);
+        stops.push(fn.stop);
+        return fn;
+      },
+      stop,
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}

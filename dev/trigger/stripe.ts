@@ -1,0 +1,64 @@
+import postgres from "postgres";
+import { FIXTURES, signStripePayload, stripeEvent } from "../stripe/fixtures.ts";
+
+/** Options of `npm run trigger -- stripe <event-type>`. */
+export interface StripeTriggerOptions {
+  type: string;
+  orderId?: string;
+  amount?: number;
+  refund?: number;
+  functionsUrl: string;
+  secret: string;
+  databaseUrl: string;
+}
+
+/**
+ * The offline `stripe trigger`: builds a realistic sample event, signs it with the local
+ * endpoint secret, posts it to stripe-webhook and prints the answer, then the order it touched.
+ */
+export async function triggerStripe(options: StripeTriggerOptions): Promise<boolean> {
+  if (!FIXTURES[options.type]) {
+    throw new Error(`Unknown event type ${options.type}. Known: ${Object.keys(FIXTURES).join(", ")}`);
+  }
+  const sql = postgres(options.databaseUrl, { max: 1, onnotice: () => {} });
+  try {
+    // Reuse the order's stored Stripe ids, so refunds and disputes find it the way Stripe's would.
+    const [order] = options.orderId
+      ? await sql`select * from public.orders where id = ${options.orderId}`
+      : [undefined];
+    if (options.orderId && !order) throw new Error(`No order ${options.orderId} in the local database.`);
+    const event = stripeEvent(options.type, {
+      orderId: options.orderId,
+      paymentIntentId: order?.stripe_payment_intent_id ?? undefined,
+      checkoutSessionId: order?.stripe_checkout_session_id ?? undefined,
+      amount: options.amount ?? (order ? Number(order.amount_total) : undefined),
+      amountRefunded: options.refund,
+      currency: order?.currency,
+      email: order?.customer_email ?? undefined,
+    });
+    const payload = JSON.stringify(event);
+    const url = `${options.functionsUrl}/functions/v1/stripe-webhook`;
+    console.log(`POST ${url}\n  ${options.type} ${event.id as string}`);
+    const response = await fetch(url, {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        "stripe-signature": await signStripePayload(payload, options.secret),
+      },
+      body: payload,
+    });
+    console.log(`\n${response.status} ${response.statusText}`);
+    console.log(JSON.stringify(await response.json(), null, 2));
+    if (options.orderId) {
+      const [after] = await sql`
+        select id, status, amount_total, amount_refunded, currency, customer_email,
+               stripe_payment_intent_id, dispute_status, updated_at
+        from public.orders where id = ${options.orderId}`;
+      console.log(`\norder ${options.orderId} is now ${after.status}`);
+      console.log(after);
+    }
+    return response.ok;
+  } finally {
+    await sql.end();
+  }
+}

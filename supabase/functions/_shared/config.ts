@@ -1,0 +1,33 @@
+import { z } from "zod";
+import { DEFAULT_MAX_BODY_BYTES } from "./http/body.ts";
+
+const list = z
+  .string()
+  .optional()
+  .transform((value) => (value ?? "").split(",").map((item) => item.trim()).filter(Boolean));
+
+const schema = z.object({
+  SUPABASE_DB_URL: z.string().url(),
+  STRIPE_WEBHOOK_SECRET: list,
+  MAX_BODY_BYTES: z.coerce.number().int().positive().default(DEFAULT_MAX_BODY_BYTES),
+  DB_POOL_MAX: z.coerce.number().int().min(1).max(100).default(10),
+  SECURITY_ALERT_THRESHOLD: z.coerce.number().int().min(1).default(20),
+  SECURITY_ALERT_WINDOW_SECONDS: z.coerce.number().int().min(1).default(60),
+  LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
+});
+
+/** Every setting a function reads, validated once at start-up. */
+export type Config = z.infer<typeof schema>;
+
+/**
+ * Reads the configuration from an environment object (`Deno.env.toObject()` at the edge,
+ * a plain object in tests) and fails fast, naming each bad variable but never its value.
+ */
+export function readConfig(env: Record<string, string | undefined>): Config {
+  const result = schema.safeParse(env);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`);
+    throw new Error(`Invalid configuration: ${problems.join("; ")}`);
+  }
+  return result.data;
+}

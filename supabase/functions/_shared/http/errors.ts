@@ -1,0 +1,68 @@
+/** Kinds of request failure the securityLogger records; see security-logger.ts. */
+export type SecurityKind =
+  | "signature_failure"
+  | "replay"
+  | "auth_failure"
+  | "rate_limited"
+  | "payload_too_large"
+  | "malformed_payload";
+
+/** Options of an {@link HttpError} beyond its status, code and message. */
+export interface HttpErrorOptions {
+  /** Failing paths of a schema violation, returned to the caller as `details`. */
+  details?: unknown;
+  /** Extra response headers, such as `Retry-After`. */
+  headers?: Record<string, string>;
+  /** Set when the failure is a security event worth recording. */
+  security?: SecurityKind;
+}
+
+/** An error that becomes a contract-shaped JSON error response. */
+export class HttpError extends Error {
+  readonly details?: unknown;
+  readonly headers: Record<string, string>;
+  readonly security?: SecurityKind;
+
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    options: HttpErrorOptions = {},
+  ) {
+    super(message);
+    this.name = "HttpError";
+    this.details = options.details;
+    this.headers = options.headers ?? {};
+    this.security = options.security;
+  }
+}
+
+/** Builds a JSON response and stamps it with the request id. */
+export function jsonResponse(
+  status: number,
+  body: unknown,
+  requestId: string,
+  headers: Record<string, string> = {},
+): Response {
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: {
+      "content-type": "application/json; charset=utf-8",
+      "x-request-id": requestId,
+      ...headers,
+    },
+  });
+}
+
+/** The HTTP contract's error body: `{error: {code, message, details?}, requestId}`. */
+export function errorResponse(error: HttpError, requestId: string): Response {
+  const body = {
+    error: {
+      code: error.code,
+      message: error.message,
+      ...(error.details === undefined ? {} : { details: error.details }),
+    },
+    requestId,
+  };
+  return jsonResponse(error.status, body, requestId, error.headers);
+}

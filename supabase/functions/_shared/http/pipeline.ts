@@ -1,0 +1,191 @@
+import type { z } from "zod";
+import { isTransientDbError } from "../db.ts";
+import type { IdempotencyStore } from "../idempotency.ts";
+import { requestHash } from "../idempotency.ts";
+import type { Logger } from "../log.ts";
+import type { RateLimitDecision } from "../rate-limit.ts";
+import type { SecurityLogger } from "../security-logger.ts";
+import { DEFAULT_MAX_BODY_BYTES, readBodyText } from "./body.ts";
+import { clientIpOf } from "./client-ip.ts";
+import { errorResponse, HttpError, jsonResponse } from "./errors.ts";
+import { requestIdOf } from "./request-id.ts";
+
+/** What every step of a request can see. */
+export interface RequestContext {
+  req: Request;
+  url: URL;
+  requestId: string;
+  clientIp: string;
+  log: Logger;
+}
+
+/** What `authenticate` returns: who is calling, and the body if verifying it parsed it. */
+export interface Authenticated<P> {
+  principal: P;
+  parsed?: unknown;
+}
+
+/** A handler's successful answer. */
+export interface HandlerResult {
+  status: number;
+  body: unknown;
+  headers?: Record<string, string>;
+}
+
+/** The steps of one endpoint, run by {@link createHandler} in the HTTP contract's order. */
+export interface Route<P, B> {
+  /** The function name, for logs and security events. */
+  name: string;
+  methods: readonly string[];
+  maxBodyBytes?: number;
+  /** 401 by throwing an {@link HttpError}; gets the raw body so signatures can be checked. */
+  authenticate(ctx: RequestContext, rawBody: string): Promise<Authenticated<P>>;
+  /** 400 with the failing paths as `details`. */
+  schema: z.ZodType<B>;
+  /** 403 by throwing an {@link HttpError}. */
+  authorize?(principal: P, body: B, ctx: RequestContext): void | Promise<void>;
+  /** 409 / 422 / replay for requests that carry an `Idempotency-Key`. */
+  idempotency?: { store: IdempotencyStore; scope: string };
+  /** 429 with `Retry-After`. */
+  rateLimit?(principal: P, ctx: RequestContext): Promise<RateLimitDecision>;
+  handle(input: { ctx: RequestContext; principal: P; body: B; rawBody: string }): Promise<HandlerResult>;
+}
+
+/** What the pipeline needs from the function's wiring. */
+export interface PipelineDeps {
+  logger: Logger;
+  securityLogger?: SecurityLogger;
+}
+
+const BODY_METHODS = new Set(["POST", "PUT", "PATCH"]);
+
+function schemaError(issues: z.core.$ZodIssue[]): HttpError {
+  const details = issues.map((issue) => ({ path: issue.path.join("."), message: issue.message }));
+  return new HttpError(400, "invalid_request", "The request body does not match the schema.", {
+    details,
+    security: "malformed_payload",
+  });
+}
+
+function parseJson(rawBody: string): unknown {
+  try {
+    return JSON.parse(rawBody);
+  } catch {
+    throw new HttpError(400, "invalid_json", "The request body is not valid JSON.", {
+      security: "malformed_payload",
+    });
+  }
+}
+
+/**
+ * Turns a {@link Route} into a web-standard `Request -> Response` handler. Checks run in the
+ * HTTP contract's order: 405 method, 415 content type, 413 size, 401 authentication, 400
+ * JSON and schema, 403 authorization, 409/422 idempotency, 429 rate limit; then the handler.
+ * A transient database failure anywhere answers 503 so the sender retries.
+ */
+export function createHandler<P, B>(route: Route<P, B>, deps: PipelineDeps): (req: Request) => Promise<Response> {
+  const maxBytes = route.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const allowed = route.methods.join(", ");
+
+  return async (req) => {
+    const requestId = requestIdOf(req);
+    const ctx: RequestContext = {
+      req,
+      url: new URL(req.url),
+      requestId,
+      clientIp: clientIpOf(req),
+      log: deps.logger.with({ requestId }),
+    };
+    try {
+      return await run(route, ctx, maxBytes, allowed);
+    } catch (error) {
+      return await fail(route, ctx, deps, error);
+    }
+  };
+}
+
+async function run<P, B>(route: Route<P, B>, ctx: RequestContext, maxBytes: number, allowed: string) {
+  const { req } = ctx;
+  if (!route.methods.includes(req.method)) {
+    throw new HttpError(405, "method_not_allowed", `Use ${allowed}.`, { headers: { allow: allowed } });
+  }
+  if (BODY_METHODS.has(req.method)) {
+    const type = req.headers.get("content-type")?.split(";")[0].trim().toLowerCase();
+    if (type !== "application/json") {
+      throw new HttpError(415, "unsupported_media_type", "Send the body as application/json.");
+    }
+  }
+  const rawBody = await readBodyText(req, maxBytes);
+  const { principal, parsed } = await route.authenticate(ctx, rawBody);
+  const candidate = parsed !== undefined ? parsed : BODY_METHODS.has(req.method) ? parseJson(rawBody) : {};
+  const result = route.schema.safeParse(candidate);
+  if (!result.success) throw schemaError(result.error.issues);
+  const body = result.data;
+  await route.authorize?.(principal, body, ctx);
+
+  const key = route.idempotency ? req.headers.get("idempotency-key") : null;
+  if (!route.idempotency || !key) return await answer(route, ctx, principal, body, rawBody);
+
+  const { store, scope } = route.idempotency;
+  const claim = await store.claim(scope, key, await requestHash(req.method, ctx.url.pathname, rawBody));
+  if (claim.outcome === "replay") {
+    return jsonResponse(claim.status, claim.body, ctx.requestId, { "idempotent-replayed": "true" });
+  }
+  if (claim.outcome === "in_flight") {
+    throw new HttpError(409, "idempotency_key_in_flight", "A request with this Idempotency-Key is still being processed.");
+  }
+  if (claim.outcome === "mismatch") {
+    throw new HttpError(422, "idempotency_key_reused", "This Idempotency-Key was used with a different request.");
+  }
+  try {
+    const response = await answer(route, ctx, principal, body, rawBody);
+    if (response.status < 500) await store.complete(scope, key, response.status, await response.clone().json());
+    else await store.release(scope, key);
+    return response;
+  } catch (error) {
+    await store.release(scope, key).catch(() => {});
+    throw error;
+  }
+}
+
+async function answer<P, B>(route: Route<P, B>, ctx: RequestContext, principal: P, body: B, rawBody: string) {
+  if (route.rateLimit) {
+    const decision = await route.rateLimit(principal, ctx);
+    if (!decision.allowed) {
+      throw new HttpError(429, "rate_limited", "Too many requests; retry later.", {
+        headers: { "retry-after": String(decision.retryAfterSeconds) },
+        security: "rate_limited",
+      });
+    }
+  }
+  const result = await route.handle({ ctx, principal, body, rawBody });
+  return jsonResponse(result.status, result.body, ctx.requestId, result.headers);
+}
+
+async function fail<P, B>(route: Route<P, B>, ctx: RequestContext, deps: PipelineDeps, error: unknown) {
+  if (error instanceof HttpError) {
+    const level = error.status >= 500 ? "error" : "info";
+    ctx.log[level]("request refused", { status: error.status, code: error.code, message: error.message });
+    if (error.security && deps.securityLogger) {
+      await deps.securityLogger.record({
+        kind: error.security,
+        source: ctx.clientIp,
+        functionName: route.name,
+        requestId: ctx.requestId,
+        details: { code: error.code, message: error.message, path: ctx.url.pathname, headers: ctx.req.headers },
+      });
+    }
+    return errorResponse(error, ctx.requestId);
+  }
+  if (isTransientDbError(error)) {
+    ctx.log.error("database unavailable", { error });
+    return errorResponse(
+      new HttpError(503, "service_unavailable", "The database is unavailable; retry later.", {
+        headers: { "retry-after": "5" },
+      }),
+      ctx.requestId,
+    );
+  }
+  ctx.log.error("unhandled error", { error });
+  return errorResponse(new HttpError(500, "internal_error", "Internal error; retry later."), ctx.requestId);
+}

@@ -1,0 +1,10 @@
+const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/**
+ * The caller's `x-request-id` when it is safe to echo into logs and headers, otherwise a new
+ * UUID, so one id follows a request through the gateway, the function and the database.
+ */
+export function requestIdOf(req: Request): string {
+  const given = req.headers.get("x-request-id");
+  return given && SAFE_REQUEST_ID.test(given) ? given : crypto.randomUUID();
+}

@@ -1,0 +1,235 @@
+import type { z } from "zod";
+import { HttpError } from "../_shared/http/errors.ts";
+import {
+  chargeSchema,
+  checkoutSessionSchema,
+  disputeSchema,
+  invoiceSchema,
+  paymentIntentSchema,
+  type StripeEvent,
+  subscriptionSchema,
+} from "./event-schema.ts";
+
+/** Order statuses, in the `orders.status` check constraint. */
+export type OrderStatus =
+  | "pending"
+  | "paid"
+  | "payment_failed"
+  | "canceled"
+  | "refunded"
+  | "partially_refunded"
+  | "disputed"
+  | "fulfilled";
+
+/** What an event does to an order; `apply_order_effect` in SQL carries it out. */
+export interface OrderEffect {
+  kind: "order";
+  link: { order_id?: string; checkout_session_id?: string; payment_intent_id?: string };
+  set: {
+    stripe_checkout_session_id?: string;
+    stripe_payment_intent_id?: string;
+    stripe_customer_id?: string;
+    customer_email?: string;
+    amount_refunded?: number;
+  };
+  status?: OrderStatus;
+  dispute_status?: string;
+  resolves_dispute?: boolean;
+}
+
+/** A subscription snapshot; `rank` breaks same-second ties (created < updated < deleted). */
+export interface SubscriptionEffect {
+  kind: "subscription";
+  rank: number;
+  subscription: {
+    stripe_subscription_id: string;
+    stripe_customer_id?: string;
+    user_id?: string;
+    status: string;
+    price_id?: string;
+    quantity?: number;
+    current_period_end?: number;
+    cancel_at_period_end: boolean;
+    canceled_at?: number;
+    metadata: Record<string, string>;
+  };
+}
+
+/** An invoice outcome recorded on its subscription. */
+export interface InvoiceEffect {
+  kind: "invoice";
+  subscription_id: string;
+  invoice_id: string;
+  invoice_status: "paid" | "payment_failed";
+}
+
+/** Everything an event can do; `none` means the type is stored as ignored. */
+export type Effect = OrderEffect | SubscriptionEffect | InvoiceEffect | { kind: "none" };
+
+/** Event types with an effect; everything else is recorded as ignored. */
+export const HANDLED_EVENT_TYPES = [
+  "checkout.session.completed",
+  "checkout.session.async_payment_succeeded",
+  "checkout.session.async_payment_failed",
+  "checkout.session.expired",
+  "payment_intent.succeeded",
+  "payment_intent.payment_failed",
+  "payment_intent.canceled",
+  "charge.refunded",
+  "charge.dispute.created",
+  "charge.dispute.closed",
+  "customer.subscription.created",
+  "customer.subscription.updated",
+  "customer.subscription.deleted",
+  "invoice.paid",
+  "invoice.payment_failed",
+] as const;
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** `metadata.order_id` when it is a UUID; anything else cannot name an order. */
+function orderIdOf(metadata: Record<string, string> | null | undefined): string | undefined {
+  const value = metadata?.order_id;
+  return value && UUID.test(value) ? value.toLowerCase() : undefined;
+}
+
+function parseObject<T extends z.ZodType>(schema: T, event: StripeEvent): z.infer<T> {
+  const result = schema.safeParse(event.data.object);
+  if (result.success) return result.data;
+  const details = result.error.issues.map((issue) => ({
+    path: ["data", "object", ...issue.path].join("."),
+    message: issue.message,
+  }));
+  throw new HttpError(400, "invalid_request", `The ${event.type} object does not have the expected shape.`, {
+    details,
+    security: "malformed_payload",
+  });
+}
+
+const definedOnly = <T extends object>(value: T): T =>
+  Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined && v !== null)) as T;
+
+function checkoutEffect(event: StripeEvent, status: (paymentStatus: string) => OrderStatus | undefined): OrderEffect {
+  const session = parseObject(checkoutSessionSchema, event);
+  return {
+    kind: "order",
+    link: definedOnly({
+      order_id: orderIdOf(session.metadata),
+      checkout_session_id: session.id,
+      payment_intent_id: session.payment_intent ?? undefined,
+    }),
+    set: definedOnly({
+      stripe_checkout_session_id: session.id,
+      stripe_payment_intent_id: session.payment_intent ?? undefined,
+      stripe_customer_id: session.customer ?? undefined,
+      customer_email: session.customer_details?.email ?? session.customer_email ?? undefined,
+    }),
+    status: status(session.payment_status),
+  };
+}
+
+function paymentIntentEffect(event: StripeEvent, status: OrderStatus): OrderEffect {
+  const intent = parseObject(paymentIntentSchema, event);
+  return {
+    kind: "order",
+    link: definedOnly({ order_id: orderIdOf(intent.metadata), payment_intent_id: intent.id }),
+    set: definedOnly({
+      stripe_payment_intent_id: intent.id,
+      stripe_customer_id: intent.customer ?? undefined,
+      customer_email: intent.receipt_email ?? undefined,
+    }),
+    status,
+  };
+}
+
+function disputeEffect(event: StripeEvent): OrderEffect {
+  const dispute = parseObject(disputeSchema, event);
+  const closed = event.type === "charge.dispute.closed";
+  const won = closed && (dispute.status === "won" || dispute.status === "warning_closed");
+  return {
+    kind: "order",
+    link: definedOnly({ order_id: orderIdOf(dispute.metadata), payment_intent_id: dispute.payment_intent ?? undefined }),
+    set: {},
+    status: won ? "paid" : "disputed",
+    dispute_status: dispute.status,
+    resolves_dispute: won,
+  };
+}
+
+function subscriptionEffect(event: StripeEvent, rank: number): SubscriptionEffect {
+  const sub = parseObject(subscriptionSchema, event);
+  const item = sub.items?.data[0];
+  const metadata = sub.metadata ?? {};
+  return {
+    kind: "subscription",
+    rank,
+    subscription: definedOnly({
+      stripe_subscription_id: sub.id,
+      stripe_customer_id: sub.customer ?? undefined,
+      user_id: metadata.user_id && UUID.test(metadata.user_id) ? metadata.user_id : undefined,
+      status: sub.status,
+      price_id: item?.price?.id,
+      quantity: item?.quantity ?? undefined,
+      current_period_end: sub.current_period_end ?? item?.current_period_end ?? undefined,
+      cancel_at_period_end: sub.cancel_at_period_end ?? false,
+      canceled_at: sub.canceled_at ?? undefined,
+      metadata,
+    }),
+  };
+}
+
+function invoiceEffect(event: StripeEvent, status: InvoiceEffect["invoice_status"]): Effect {
+  const invoice = parseObject(invoiceSchema, event);
+  const subscriptionId = invoice.subscription ?? invoice.parent?.subscription_details?.subscription;
+  // A one-off invoice has no subscription to keep in step.
+  if (!subscriptionId) return { kind: "none" };
+  return { kind: "invoice", subscription_id: subscriptionId, invoice_id: invoice.id, invoice_status: status };
+}
+
+/**
+ * Decides what a verified event does, without touching the database. Pure, so every mapping
+ * is unit-tested; the database applies the plan atomically with the event's record.
+ */
+export function planEffect(event: StripeEvent): Effect {
+  switch (event.type) {
+    case "checkout.session.completed":
+      // Delayed methods (bank debits) complete the session unpaid; async_payment_* settles it.
+      return checkoutEffect(event, (paid) => (paid === "unpaid" ? undefined : "paid"));
+    case "checkout.session.async_payment_succeeded":
+      return checkoutEffect(event, () => "paid");
+    case "checkout.session.async_payment_failed":
+      return checkoutEffect(event, () => "payment_failed");
+    case "checkout.session.expired":
+      return checkoutEffect(event, () => "canceled");
+    case "payment_intent.succeeded":
+      return paymentIntentEffect(event, "paid");
+    case "payment_intent.payment_failed":
+      return paymentIntentEffect(event, "payment_failed");
+    case "payment_intent.canceled":
+      return paymentIntentEffect(event, "canceled");
+    case "charge.refunded": {
+      const charge = parseObject(chargeSchema, event);
+      return {
+        kind: "order",
+        link: definedOnly({ order_id: orderIdOf(charge.metadata), payment_intent_id: charge.payment_intent ?? undefined }),
+        set: { amount_refunded: charge.amount_refunded },
+        status: charge.refunded || charge.amount_refunded >= charge.amount ? "refunded" : "partially_refunded",
+      };
+    }
+    case "charge.dispute.created":
+    case "charge.dispute.closed":
+      return disputeEffect(event);
+    case "customer.subscription.created":
+      return subscriptionEffect(event, 0);
+    case "customer.subscription.updated":
+      return subscriptionEffect(event, 1);
+    case "customer.subscription.deleted":
+      return subscriptionEffect(event, 2);
+    case "invoice.paid":
+      return invoiceEffect(event, "paid");
+    case "invoice.payment_failed":
+      return invoiceEffect(event, "payment_failed");
+    default:
+      return { kind: "none" };
+  }
+}

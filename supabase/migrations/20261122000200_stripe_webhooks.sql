@@ -1,0 +1,352 @@
+-- Inbound provider events and their effects on orders and subscriptions. One call of
+-- apply_stripe_event records an event and applies its effect in the same transaction, so an
+-- event is either recorded with its effect or not at all, and a redelivery never applies it
+-- twice. One round trip per event also keeps the function near the cost of a bare INSERT.
+
+-- ---------------------------------------------------------------------------------------
+-- webhook_events
+-- ---------------------------------------------------------------------------------------
+create table public.webhook_events (
+  id bigint generated always as identity primary key,
+  provider text not null,
+  event_id text not null,
+  event_type text not null,
+  api_version text,
+  livemode boolean,
+  event_created_at timestamptz,
+  payload jsonb not null,
+  -- processed: effect applied · ignored: type not handled · unmatched: no order or
+  -- subscription to apply it to, kept for replay · failed: effect raised, retried on redelivery
+  status text not null check (status in ('received', 'processed', 'ignored', 'unmatched', 'failed')),
+  outcome text,
+  error text,
+  attempts integer not null default 1,
+  request_id text,
+  received_at timestamptz not null default now(),
+  processed_at timestamptz,
+  unique (provider, event_id)
+);
+
+comment on table public.webhook_events is
+  'Every inbound provider event, exactly once per (provider, event_id), with what it did.';
+
+-- Operators look for what needs attention: failed and unmatched events, newest first.
+create index webhook_events_attention on public.webhook_events (provider, status, received_at desc)
+  where status in ('failed', 'unmatched');
+
+alter table public.webhook_events enable row level security;
+revoke all on public.webhook_events from anon, authenticated;
+create policy "no api access" on public.webhook_events for all to anon, authenticated using (false) with check (false);
+
+-- ---------------------------------------------------------------------------------------
+-- orders
+-- ---------------------------------------------------------------------------------------
+create table public.orders (
+  id uuid primary key default gen_random_uuid(),
+  status text not null default 'pending' check (status in (
+    'pending', 'paid', 'payment_failed', 'canceled', 'refunded', 'partially_refunded',
+    'disputed', 'fulfilled')),
+  amount_total bigint not null default 0 check (amount_total >= 0),
+  currency text not null default 'usd' check (currency ~ '^[a-z]{3}$'),
+  customer_email text,
+  user_id uuid,
+  amount_refunded bigint not null default 0 check (amount_refunded >= 0),
+  dispute_status text,
+  stripe_checkout_session_id text unique,
+  stripe_payment_intent_id text unique,
+  stripe_customer_id text,
+  -- Position of the event that set the status: (created, status rank, event id). A later
+  -- event applies only from a greater position, so order of arrival never matters.
+  status_event_at timestamptz,
+  status_event_id text,
+  metadata jsonb not null default '{}'::jsonb,
+  created_at timestamptz not null default now(),
+  updated_at timestamptz not null default now()
+);
+
+create index orders_user_id on public.orders (user_id) where user_id is not null;
+
+alter table public.orders enable row level security;
+revoke all on public.orders from anon, authenticated;
+grant select on public.orders to authenticated;
+
+create policy "signed-in users read their own orders" on public.orders
+  for select to authenticated
+  using (user_id = (select auth.uid()));
+
+-- ---------------------------------------------------------------------------------------
+-- subscriptions
+-- ---------------------------------------------------------------------------------------
+create table public.subscriptions (
+  id uuid primary key default gen_random_uuid(),
+  stripe_subscription_id text not null unique,
+  stripe_customer_id text,
+  user_id uuid,
+  status text not null,
+  price_id text,
+  quantity integer,
+  current_period_end timestamptz,
+  cancel_at_period_end boolean not null default false,
+  canceled_at timestamptz,
+  latest_invoice_id text,
+  latest_invoice_status text,
+  latest_invoice_event_at timestamptz,
+  latest_invoice_event_id text,
+  metadata jsonb not null default '{}'::jsonb,
+  last_event_at timestamptz,
+  last_event_rank integer,
+  last_event_id text,
+  created_at timestamptz not null default now(),
+  updated_at timestamptz not null default now()
+);
+
+create index subscriptions_user_id on public.subscriptions (user_id) where user_id is not null;
+
+alter table public.subscriptions enable row level security;
+revoke all on public.subscriptions from anon, authenticated;
+grant select on public.subscriptions to authenticated;
+
+create policy "signed-in users read their own subscriptions" on public.subscriptions
+  for select to authenticated
+  using (user_id = (select auth.uid()));
+
+-- ---------------------------------------------------------------------------------------
+-- Order lifecycle. A status only moves forward in this ranking; the one way back is a
+-- dispute that closes in the merchant's favour.
+-- ---------------------------------------------------------------------------------------
+create function public.order_status_rank(p_status text) returns integer
+language sql immutable
+set search_path = ''
+as $$
+  select case p_status
+    when 'pending' then 0
+    when 'payment_failed' then 1
+    when 'canceled' then 2
+    when 'paid' then 3
+    when 'fulfilled' then 4
+    when 'partially_refunded' then 5
+    when 'refunded' then 6
+    when 'disputed' then 7
+  end
+$$;
+
+-- p_effect: {"link": {"order_id", "checkout_session_id", "payment_intent_id"},
+--            "set": {stripe ids, customer_email, amount_refunded},
+--            "status": "...", "dispute_status": "...", "resolves_dispute": bool}
+create function public.apply_order_effect(p_effect jsonb, p_at timestamptz, p_event_id text)
+returns text
+language plpgsql
+set search_path = ''
+as $$
+declare
+  v_link jsonb := coalesce(p_effect -> 'link', '{}'::jsonb);
+  v_set jsonb := coalesce(p_effect -> 'set', '{}'::jsonb);
+  v_order public.orders;
+  v_status text := p_effect ->> 'status';
+  v_resolves boolean := coalesce((p_effect ->> 'resolves_dispute')::boolean, false);
+begin
+  select * into v_order from public.orders o
+  where o.id = (v_link ->> 'order_id')::uuid
+     or o.stripe_checkout_session_id = v_link ->> 'checkout_session_id'
+     or o.stripe_payment_intent_id = v_link ->> 'payment_intent_id'
+  order by (o.id = (v_link ->> 'order_id')::uuid) desc nulls last,
+           (o.stripe_checkout_session_id = v_link ->> 'checkout_session_id') desc nulls last
+  limit 1
+  for update;
+
+  if not found then
+    return 'unmatched_order';
+  end if;
+
+  update public.orders o set
+    stripe_checkout_session_id = coalesce(o.stripe_checkout_session_id, v_set ->> 'stripe_checkout_session_id'),
+    stripe_payment_intent_id = coalesce(o.stripe_payment_intent_id, v_set ->> 'stripe_payment_intent_id'),
+    stripe_customer_id = coalesce(o.stripe_customer_id, v_set ->> 'stripe_customer_id'),
+    customer_email = coalesce(o.customer_email, v_set ->> 'customer_email'),
+    amount_refunded = greatest(o.amount_refunded, coalesce((v_set ->> 'amount_refunded')::bigint, 0)),
+    updated_at = now()
+  where o.id = v_order.id
+  returning * into v_order;
+
+  if v_status is null then
+    return 'order_linked';
+  end if;
+
+  -- A won dispute returns the order to what its refunds say it is.
+  if v_resolves then
+    v_status := case
+      when v_order.amount_refunded = 0 then 'paid'
+      when v_order.amount_refunded >= v_order.amount_total then 'refunded'
+      else 'partially_refunded'
+    end;
+  end if;
+
+  update public.orders o set
+    status = v_status,
+    dispute_status = coalesce(p_effect ->> 'dispute_status', o.dispute_status),
+    status_event_at = p_at,
+    status_event_id = p_event_id,
+    updated_at = now()
+  where o.id = v_order.id
+    and (p_at, public.order_status_rank(v_status), p_event_id)
+        > (coalesce(o.status_event_at, '-infinity'::timestamptz), public.order_status_rank(o.status),
+           coalesce(o.status_event_id, ''))
+    and (public.order_status_rank(v_status) >= public.order_status_rank(o.status)
+         or (v_resolves and o.status = 'disputed'));
+
+  if not found then
+    return 'order_status_kept:' || v_order.status;
+  end if;
+  return 'order_status:' || v_status;
+end;
+$$;
+
+-- Same-second subscription events tie-break by lifecycle (created < updated < deleted),
+-- then by event id, so every replica of the stream converges on the same row.
+create function public.apply_subscription_effect(p_effect jsonb, p_at timestamptz, p_event_id text)
+returns text
+language plpgsql
+set search_path = ''
+as $$
+declare
+  v jsonb := p_effect -> 'subscription';
+  v_rank integer := coalesce((p_effect ->> 'rank')::integer, 1);
+begin
+  insert into public.subscriptions as s (
+    stripe_subscription_id, stripe_customer_id, user_id, status, price_id, quantity,
+    current_period_end, cancel_at_period_end, canceled_at, metadata,
+    last_event_at, last_event_rank, last_event_id)
+  values (
+    v ->> 'stripe_subscription_id', v ->> 'stripe_customer_id', (v ->> 'user_id')::uuid,
+    v ->> 'status', v ->> 'price_id', (v ->> 'quantity')::integer,
+    to_timestamp((v ->> 'current_period_end')::bigint),
+    coalesce((v ->> 'cancel_at_period_end')::boolean, false),
+    to_timestamp((v ->> 'canceled_at')::bigint),
+    coalesce(v -> 'metadata', '{}'::jsonb),
+    p_at, v_rank, p_event_id)
+  on conflict (stripe_subscription_id) do update set
+    stripe_customer_id = excluded.stripe_customer_id,
+    user_id = coalesce(excluded.user_id, s.user_id),
+    status = excluded.status,
+    price_id = excluded.price_id,
+    quantity = excluded.quantity,
+    current_period_end = excluded.current_period_end,
+    cancel_at_period_end = excluded.cancel_at_period_end,
+    canceled_at = excluded.canceled_at,
+    metadata = excluded.metadata,
+    last_event_at = excluded.last_event_at,
+    last_event_rank = excluded.last_event_rank,
+    last_event_id = excluded.last_event_id,
+    updated_at = now()
+  where (excluded.last_event_at, excluded.last_event_rank, excluded.last_event_id)
+      > (coalesce(s.last_event_at, '-infinity'::timestamptz), coalesce(s.last_event_rank, -1),
+         coalesce(s.last_event_id, ''));
+
+  if not found then
+    return 'subscription_kept';
+  end if;
+  return 'subscription:' || (v ->> 'status');
+end;
+$$;
+
+create function public.apply_invoice_effect(p_effect jsonb, p_at timestamptz, p_event_id text)
+returns text
+language plpgsql
+set search_path = ''
+as $$
+begin
+  if not exists (
+    select 1 from public.subscriptions where stripe_subscription_id = p_effect ->> 'subscription_id'
+  ) then
+    return 'unmatched_subscription';
+  end if;
+
+  update public.subscriptions s set
+    latest_invoice_id = p_effect ->> 'invoice_id',
+    latest_invoice_status = p_effect ->> 'invoice_status',
+    latest_invoice_event_at = p_at,
+    latest_invoice_event_id = p_event_id,
+    updated_at = now()
+  where s.stripe_subscription_id = p_effect ->> 'subscription_id'
+    and (p_at, p_event_id) > (coalesce(s.latest_invoice_event_at, '-infinity'::timestamptz),
+                              coalesce(s.latest_invoice_event_id, ''));
+
+  if not found then
+    return 'invoice_kept';
+  end if;
+  return 'invoice:' || (p_effect ->> 'invoice_status');
+end;
+$$;
+
+-- Records the event and applies p_effect (planned by the function from the verified event)
+-- in one transaction. A redelivery of a processed, ignored or unmatched event returns it as
+-- a duplicate; a failed one is applied again. Concurrent copies of one event queue on the
+-- unique key, so only the first applies the effect.
+create function public.apply_stripe_event(
+  p_event_id text,
+  p_event_type text,
+  p_created bigint,
+  p_livemode boolean,
+  p_api_version text,
+  p_payload jsonb,
+  p_effect jsonb,
+  p_request_id text
+) returns table (status text, outcome text, duplicate boolean, error text)
+language plpgsql
+set search_path = ''
+as $$
+declare
+  v_id bigint;
+  v_at timestamptz := to_timestamp(p_created);
+  v_kind text := p_effect ->> 'kind';
+  v_outcome text;
+  v_status text;
+begin
+  insert into public.webhook_events as e (
+    provider, event_id, event_type, api_version, livemode, event_created_at, payload, status, request_id)
+  values ('stripe', p_event_id, p_event_type, p_api_version, p_livemode, v_at, p_payload, 'received', p_request_id)
+  on conflict (provider, event_id) do update
+    set attempts = e.attempts + 1, request_id = excluded.request_id, error = null
+    where e.status = 'failed'
+  returning e.id into v_id;
+
+  if v_id is null then
+    return query
+      select e.status, e.outcome, true, e.error
+      from public.webhook_events e where e.provider = 'stripe' and e.event_id = p_event_id;
+    return;
+  end if;
+
+  begin
+    v_outcome := case v_kind
+      when 'order' then public.apply_order_effect(p_effect, v_at, p_event_id)
+      when 'subscription' then public.apply_subscription_effect(p_effect, v_at, p_event_id)
+      when 'invoice' then public.apply_invoice_effect(p_effect, v_at, p_event_id)
+      else 'ignored'
+    end;
+  exception when others then
+    update public.webhook_events
+    set status = 'failed', error = sqlstate || ': ' || sqlerrm
+    where id = v_id;
+    return query select 'failed'::text, null::text, false, (sqlstate || ': ' || sqlerrm)::text;
+    return;
+  end;
+
+  v_status := case
+    when v_outcome = 'ignored' then 'ignored'
+    when v_outcome like 'unmatched%' then 'unmatched'
+    else 'processed'
+  end;
+  update public.webhook_events
+  set status = v_status, outcome = v_outcome, processed_at = now()
+  where id = v_id;
+  return query select v_status, v_outcome, false, null::text;
+end;
+$$;
+
+revoke execute on function public.order_status_rank(text),
+  public.apply_order_effect(jsonb, timestamptz, text),
+  public.apply_subscription_effect(jsonb, timestamptz, text),
+  public.apply_invoice_effect(jsonb, timestamptz, text),
+  public.apply_stripe_event(text, text, bigint, boolean, text, jsonb, jsonb, text)
+  from public, anon, authenticated;
