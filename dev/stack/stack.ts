@@ -39,6 +39,8 @@ export interface Stack {
   env: StackEnv;
   /** The cluster's admin URL (for creating and dropping databases). */
   adminUrl: string;
+  /** The Deno processes, one per function (benchmarks call them without the gateway). */
+  functions: ServedFunction[];
   /** Serves one more instance of a function with changed settings (tests: a dead database). */
   serveExtra(name: string, overrides: Record<string, string>): Promise<ServedFunction>;
   stop(): Promise<void>;
@@ -97,6 +99,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     return {
       env,
       adminUrl,
+      functions: served,
       async serveExtra(name, overrides) {
         const fn = await serveFunction(name, { ...functionEnv, ...overrides }, log);
         stops.push(fn.stop);

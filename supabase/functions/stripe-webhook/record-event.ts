@@ -1,4 +1,4 @@
-import type { Sql } from "../_shared/db.ts";
+import { isTransientDbError, type Sql } from "../_shared/db.ts";
 import type { StripeEvent } from "./event-schema.ts";
 import type { Effect } from "./plan-effect.ts";
 
@@ -12,9 +12,13 @@ export interface RecordResult {
 
 /**
  * Records the event and applies its effect in one transaction and one round trip
- * (`apply_stripe_event`). The raw body is stored as sent, so a replay sees exactly what
- * Stripe signed. JSON goes in as `::text::jsonb`: postgres.js would otherwise JSON-encode the
- * already-encoded string a second time for a jsonb parameter.
+ * (`apply_stripe_event`). If the effect raises, that transaction rolls back whole and the
+ * failure is recorded in a second one, so the event is kept, marked failed with the reason,
+ * and applied by Stripe's redelivery. A transient database error is rethrown (503): then
+ * nothing was stored and Stripe's retry starts from scratch.
+ *
+ * JSON goes in as `::text::jsonb`: postgres.js would otherwise JSON-encode the already
+ * encoded string a second time for a jsonb parameter. The raw body is stored as sent.
  */
 export async function recordStripeEvent(
   sql: Sql,
@@ -23,10 +27,21 @@ export async function recordStripeEvent(
   effect: Effect,
   requestId: string,
 ): Promise<RecordResult> {
-  const [row] = await sql<RecordResult[]>`
-    select * from public.apply_stripe_event(
-      ${event.id}, ${event.type}, ${event.created}, ${event.livemode}, ${event.api_version ?? null},
-      ${rawBody}::text::jsonb, ${JSON.stringify(effect)}::text::jsonb, ${requestId}
-    )`;
-  return row;
+  try {
+    const [row] = await sql<RecordResult[]>`
+      select * from public.apply_stripe_event(
+        ${event.id}, ${event.type}, ${event.created}, ${event.livemode}, ${event.api_version ?? null},
+        ${rawBody}::text::jsonb, ${JSON.stringify(effect)}::text::jsonb, ${requestId}
+      )`;
+    return row;
+  } catch (cause) {
+    if (isTransientDbError(cause)) throw cause;
+    const error = cause instanceof Error ? cause.message : String(cause);
+    await sql`
+      select public.record_stripe_event_failure(
+        ${event.id}, ${event.type}, ${event.created}, ${event.livemode}, ${event.api_version ?? null},
+        ${rawBody}::text::jsonb, ${error}, ${requestId}
+      )`;
+    return { status: "failed", outcome: null, duplicate: false, error };
+  }
 }
