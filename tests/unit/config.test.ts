@@ -34,6 +34,11 @@ describe("readConfig", () => {
     });
   });
 
+  it("treats an empty variable as unset and applies its default", () => {
+    const config = readConfig({ SUPABASE_DB_URL: DB_URL, MAX_BODY_BYTES: "", LOG_LEVEL: "" });
+    expect(config).toMatchObject({ MAX_BODY_BYTES: 1048576, LOG_LEVEL: "info" });
+  });
+
   it("reads numbers from their string form", () => {
     const config = readConfig({ SUPABASE_DB_URL: DB_URL, MAX_BODY_BYTES: "2048", DB_POOL_MAX: "3", LOG_LEVEL: "debug" });
     expect(config).toMatchObject({ MAX_BODY_BYTES: 2048, DB_POOL_MAX: 3, LOG_LEVEL: "debug" });

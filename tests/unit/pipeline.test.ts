@@ -421,12 +421,47 @@ describe("pipeline: idempotency keys", () => {
     expect(slow.calls.handle).toBe(1);
   });
 
+  it("answers 422 when the key comes back with the same body on a different query string", async () => {
+    await call(h, post(validBody, { "idempotency-key": "kq" }));
+    const other = new Request(`${URL_}?currency=eur`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-signature": "good", "idempotency-key": "kq" },
+      body: JSON.stringify(validBody),
+    });
+    const res = await call(h, other);
+    expect(res.status).toBe(422);
+    expect(h.calls.handle).toBe(1);
+  });
+
   it("answers 422 idempotency_key_reused when the key comes back with a different body", async () => {
     await call(h, withKey("k3"));
     const res = await call(h, withKey("k3", { ...validBody, quantity: 3 }));
     expect(res.status).toBe(422);
     expect(res.body.error.code).toBe("idempotency_key_reused");
     expect(h.calls.handle).toBe(1);
+  });
+
+  it("answers a replay, in-flight or reused key before the rate limit, without taking a token", async () => {
+    const options: HarnessOptions = {};
+    h = harness(options);
+    await call(h, withKey("k8"));
+    expect(h.calls.rateLimit).toBe(1);
+    options.rateLimit = { allowed: false, retryAfterSeconds: 9 };
+    const replay = await call(h, withKey("k8"));
+    expect(replay.status).toBe(201);
+    expect(replay.headers.get("idempotent-replayed")).toBe("true");
+    const reused = await call(h, withKey("k8", { ...validBody, quantity: 5 }));
+    expect(reused.status).toBe(422);
+    expect(h.calls.rateLimit).toBe(1);
+  });
+
+  it("releases the key when the rate limit refuses, so the 429 can be retried", async () => {
+    const options: HarnessOptions = { rateLimit: { allowed: false, retryAfterSeconds: 2 } };
+    h = harness(options);
+    expect((await call(h, withKey("k9"))).status).toBe(429);
+    expect(h.store.calls).toEqual(["claim k9", "release k9"]);
+    options.rateLimit = undefined;
+    expect((await call(h, withKey("k9"))).status).toBe(201);
   });
 
   it("completes the key with the response after a 2xx", async () => {
@@ -522,3 +557,15 @@ describe("pipeline: security events", () => {
   });
 });
 
+describe("pipeline: responses without a body", () => {
+  it("answers a handler's 204 with an empty body and the request id, and replays it for the same key", async () => {
+    const h = harness({ handle: () => Promise.resolve({ status: 204, body: null }) });
+    const first = await h.handler(post(validBody, { "idempotency-key": "k204" }));
+    expect(first.status).toBe(204);
+    expect(await first.text()).toBe("");
+    expect(first.headers.get("x-request-id")).toMatch(UUID);
+    const again = await h.handler(post(validBody, { "idempotency-key": "k204" }));
+    expect(again.status).toBe(204);
+    expect(h.calls.handle).toBe(1);
+  });
+});

@@ -141,6 +141,14 @@ describe("redactText: card numbers", () => {
   });
 
   it.each([
+    ["its CVC", "card 4242 4242 4242 4242 123", "card [REDACTED_PAN] 123"],
+    ["its expiry", "4242 4242 4242 4242 12/34 ok", "[REDACTED_PAN] 12/34 ok"],
+    ["more digits, dashed", "4242-4242-4242-4242-123", "[REDACTED_PAN]-123"],
+  ])("replaces a card number followed by %s and keeps what follows", (_label, text, expected) => {
+    expect(redactText(text)).toBe(expected);
+  });
+
+  it.each([
     ["an order number", "Order 1234567890123 shipped"],
     ["a Luhn-invalid 16-digit run", "ref 4242 4242 4242 4241 noted"],
     ["a short number", "call 555 0100"],

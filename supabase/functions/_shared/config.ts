@@ -24,7 +24,9 @@ export type Config = z.infer<typeof schema>;
  * a plain object in tests) and fails fast, naming each bad variable but never its value.
  */
 export function readConfig(env: Record<string, string | undefined>): Config {
-  const result = schema.safeParse(env);
+  // An empty variable means "not set": `MAX_BODY_BYTES=` in a .env file gets the default.
+  const given = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== ""));
+  const result = schema.safeParse(given);
   if (!result.success) {
     const problems = result.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`);
     throw new Error(`Invalid configuration: ${problems.join("; ")}`);

@@ -44,9 +44,9 @@ export function createIdempotencyStore(sql: Sql, options: IdempotencyOptions = {
   };
 }
 
-/** SHA-256 (hex) of a request's method, path and body: what "the same request" means. */
-export async function requestHash(method: string, path: string, body: string): Promise<string> {
-  const data = new TextEncoder().encode(`${method}\n${path}\n${body}`);
+/** SHA-256 (hex) of a request's method, path with query, and body: what "the same request" means. */
+export async function requestHash(method: string, target: string, body: string): Promise<string> {
+  const data = new TextEncoder().encode(`${method}\n${target}\n${body}`);
   const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", data));
   return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
 }

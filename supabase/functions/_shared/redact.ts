@@ -7,7 +7,7 @@ const SECRET_KEY =
 // Credentials that leak into free text: Stripe and Resend keys, webhook secrets, bearer tokens, JWTs.
 const SECRET_TEXT =
   /\b(?:(?:sk|rk|pk)_(?:live|test)_[A-Za-z0-9]{8,}|whsec_[A-Za-z0-9+/=]{8,}|re_[A-Za-z0-9_]{16,}|Bearer\s+[A-Za-z0-9._~+/-]+=*|eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]+)/g;
-const CARD_CANDIDATE = /\b(?:\d[ -]?){12,18}\d\b/g;
+const CARD_CANDIDATE = /\b(?:\d[ /-]?){12,}\d\b/g;
 const EMAIL = /\b([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9.-]+\.[A-Za-z]{2,})\b/g;
 
 function passesLuhn(digits: string): boolean {
@@ -28,14 +28,27 @@ export function maskEmail(text: string): string {
   return text.replace(EMAIL, (_m, first: string, domain: string) => `${first}***@${domain}`);
 }
 
+/**
+ * A card number at the start of a digit run, redacted; the rest of the run is kept. Candidates
+ * are the whole run and each prefix of 13 to 19 digits that ends where a group ends, so
+ * "4242 4242 4242 4242 123" (a card followed by its CVC) is caught, while a prefix cut inside a
+ * group ("4242 4242 4242 424|1") is not taken for a card just because it passes Luhn.
+ */
+function redactCardPrefix(run: string): string {
+  const positions: number[] = [];
+  for (let i = 0; i < run.length; i++) if (run[i] >= "0" && run[i] <= "9") positions.push(i);
+  for (let count = Math.min(19, positions.length); count >= 13; count--) {
+    const end = positions[count - 1] + 1;
+    const atGroupEnd = count === positions.length || !/[0-9]/.test(run[end]);
+    const digits = positions.slice(0, count).map((i) => run[i]).join("");
+    if (atGroupEnd && passesLuhn(digits)) return "[REDACTED_PAN]" + run.slice(end);
+  }
+  return run;
+}
+
 /** Removes credentials and card numbers from free text and masks email addresses. */
 export function redactText(text: string): string {
-  return maskEmail(
-    text.replace(SECRET_TEXT, REDACTED).replace(CARD_CANDIDATE, (match) => {
-      const digits = match.replace(/[ -]/g, "");
-      return digits.length >= 13 && digits.length <= 19 && passesLuhn(digits) ? "[REDACTED_PAN]" : match;
-    }),
-  );
+  return maskEmail(text.replace(SECRET_TEXT, REDACTED).replace(CARD_CANDIDATE, redactCardPrefix));
 }
 
 /**

@@ -148,7 +148,10 @@ function disputeEffect(event: StripeEvent): OrderEffect {
   const won = closed && (dispute.status === "won" || dispute.status === "warning_closed");
   return {
     kind: "order",
-    link: definedOnly({ order_id: orderIdOf(dispute.metadata), payment_intent_id: dispute.payment_intent ?? undefined }),
+    link: definedOnly({
+      order_id: orderIdOf(dispute.metadata),
+      payment_intent_id: dispute.payment_intent ?? undefined,
+    }),
     set: {},
     status: won ? "paid" : "disputed",
     dispute_status: dispute.status,
@@ -211,7 +214,10 @@ export function planEffect(event: StripeEvent): Effect {
       const charge = parseObject(chargeSchema, event);
       return {
         kind: "order",
-        link: definedOnly({ order_id: orderIdOf(charge.metadata), payment_intent_id: charge.payment_intent ?? undefined }),
+        link: definedOnly({
+          order_id: orderIdOf(charge.metadata),
+          payment_intent_id: charge.payment_intent ?? undefined,
+        }),
         set: { amount_refunded: charge.amount_refunded },
         status: charge.refunded || charge.amount_refunded >= charge.amount ? "refunded" : "partially_refunded",
       };

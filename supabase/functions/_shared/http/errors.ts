@@ -44,7 +44,9 @@ export function jsonResponse(
   requestId: string,
   headers: Record<string, string> = {},
 ): Response {
-  return new Response(JSON.stringify(body), {
+  // 204, 205 and 304 must not carry a body; a Response with one throws.
+  const empty = status === 204 || status === 205 || status === 304;
+  return new Response(empty ? null : JSON.stringify(body), {
     status,
     headers: {
       "content-type": "application/json; charset=utf-8",

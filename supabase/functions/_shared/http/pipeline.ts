@@ -127,20 +127,26 @@ async function run<P, B>(route: Route<P, B>, ctx: RequestContext, maxBytes: numb
   if (!route.idempotency || !key) return await answer(route, ctx, principal, body, rawBody);
 
   const { store, scope } = route.idempotency;
-  const claim = await store.claim(scope, key, await requestHash(req.method, ctx.url.pathname, rawBody));
+  const target = ctx.url.pathname + ctx.url.search;
+  const claim = await store.claim(scope, key, await requestHash(req.method, target, rawBody));
   if (claim.outcome === "replay") {
     return jsonResponse(claim.status, claim.body, ctx.requestId, { "idempotent-replayed": "true" });
   }
   if (claim.outcome === "in_flight") {
-    throw new HttpError(409, "idempotency_key_in_flight", "A request with this Idempotency-Key is still being processed.");
+    throw new HttpError(
+      409,
+      "idempotency_key_in_flight",
+      "A request with this Idempotency-Key is still being processed.",
+    );
   }
   if (claim.outcome === "mismatch") {
     throw new HttpError(422, "idempotency_key_reused", "This Idempotency-Key was used with a different request.");
   }
   try {
     const response = await answer(route, ctx, principal, body, rawBody);
-    if (response.status < 500) await store.complete(scope, key, response.status, await response.clone().json());
-    else await store.release(scope, key);
+    if (response.status < 500) {
+      await store.complete(scope, key, response.status, response.body ? await response.clone().json() : null);
+    } else await store.release(scope, key);
     return response;
   } catch (error) {
     await store.release(scope, key).catch(() => {});
