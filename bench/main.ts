@@ -1,8 +1,10 @@
+import { benchEmail } from "./email.ts";
 import { benchStripeWebhook } from "./stripe-webhook.ts";
 
 /** Benchmarks by name; each prints ratios against a baseline measured in the same run. */
 const BENCHES: Record<string, () => Promise<void>> = {
   "stripe-webhook": benchStripeWebhook,
+  email: benchEmail,
 };
 
 const names = process.argv.slice(2);

@@ -7,6 +7,7 @@ import { startStack, type StackEnv } from "./stack.ts";
 /** Fixed local addresses, as `supabase start` uses them. */
 const GATEWAY_PORT = 54321;
 const DB_PORT = 54322;
+const MAIL_PORT = 54324;
 
 // Function settings a developer may set in the shell when starting the stack.
 const PASSTHROUGH = [
@@ -16,6 +17,8 @@ const PASSTHROUGH = [
   "DB_POOL_MAX",
   "SECURITY_ALERT_THRESHOLD",
   "SECURITY_ALERT_WINDOW_SECONDS",
+  "EMAIL_FROM",
+  "RESEND_RATE_LIMIT_PER_SECOND",
 ];
 
 function envFile(env: StackEnv): string {
@@ -27,6 +30,7 @@ async function main() {
   const databaseUrl = process.env.DATABASE_URL || undefined;
   await assertPortFree(GATEWAY_PORT, "functions gateway");
   if (!databaseUrl) await assertPortFree(DB_PORT, "Postgres");
+  await assertPortFree(MAIL_PORT, "Resend stand-in");
 
   const functionEnv = Object.fromEntries(
     PASSTHROUGH.filter((key) => process.env[key]).map((key) => [key, process.env[key] as string]),
@@ -35,6 +39,8 @@ async function main() {
     localDir: LOCAL_DIR,
     gatewayPort: GATEWAY_PORT,
     dbPort: DB_PORT,
+    mailPort: MAIL_PORT,
+    wakeups: { sweepSeconds: Number(process.env.EMAIL_SWEEP_SECONDS ?? 10) },
     databaseUrl,
     functionEnv,
     log,
@@ -44,6 +50,7 @@ async function main() {
   const file = join(LOCAL_DIR, "stack.env");
   writeFileSync(file, envFile(stack.env), { mode: 0o600 });
   console.log(`\nLocal stack is running. Functions: ${stack.env.SUPABASE_URL}/functions/v1/<name>`);
+  console.log(`Mail inbox (Resend stand-in): ${stack.env.RESEND_BASE_URL}`);
   console.log(`Written to ${file}:\n`);
   console.log(envFile(stack.env));
   console.log("Press Ctrl-C to stop.");

@@ -8,20 +8,30 @@ export interface LocalSecrets {
   jwtSecret: string;
   stripeWebhookSecret: string;
   resendWebhookSecret: string;
+  resendApiKey: string;
+  emailWakeupSecret: string;
 }
 
 const whsec = () => `whsec_${randomBytes(24).toString("base64")}`;
 
-/** Reads `file`, or creates it with fresh random secrets (mode 0600). */
+/**
+ * Reads `file`, adding any secret a newer version of the stack needs, or creates it with
+ * fresh random secrets (mode 0600). Existing values are never changed.
+ */
 export function loadOrCreateSecrets(file: string): LocalSecrets {
-  if (existsSync(file)) return JSON.parse(readFileSync(file, "utf8")) as LocalSecrets;
+  const existing = existsSync(file) ? (JSON.parse(readFileSync(file, "utf8")) as Partial<LocalSecrets>) : {};
   const secrets: LocalSecrets = {
     jwtSecret: randomBytes(32).toString("base64url"),
     stripeWebhookSecret: whsec(),
     resendWebhookSecret: whsec(),
+    resendApiKey: `re_local_${randomBytes(18).toString("base64url")}`,
+    emailWakeupSecret: randomBytes(24).toString("base64url"),
+    ...existing,
   };
-  mkdirSync(dirname(file), { recursive: true });
-  writeFileSync(file, JSON.stringify(secrets, null, 2) + "\n", { mode: 0o600 });
+  if (Object.keys(existing).length !== Object.keys(secrets).length) {
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, JSON.stringify(secrets, null, 2) + "\n", { mode: 0o600 });
+  }
   return secrets;
 }
 

@@ -4,7 +4,9 @@ import { bootstrapSupabase, createDatabase, pushMigrations } from "./database.ts
 import { discoverFunctions, type ServedFunction, serveFunction } from "./functions.ts";
 import { type GatewayRoute, startGateway } from "./gateway.ts";
 import { startEmbeddedPostgres } from "./postgres.ts";
+import { startResendStandIn } from "../resend/server.ts";
 import { loadOrCreateSecrets, signRoleKey } from "./secrets.ts";
+import { startEmailWakeups } from "./wakeups.ts";
 
 /** The values a client of the stack needs; written to .local/stack.env. */
 export interface StackEnv {
@@ -16,6 +18,10 @@ export interface StackEnv {
   SUPABASE_JWT_SECRET: string;
   STRIPE_WEBHOOK_SECRET: string;
   RESEND_WEBHOOK_SECRET: string;
+  /** The local Resend stand-in (inbox at its root). */
+  RESEND_BASE_URL: string;
+  RESEND_API_KEY: string;
+  EMAIL_WAKEUP_SECRET: string;
 }
 
 /** Where and how to run the stack. */
@@ -25,6 +31,10 @@ export interface StackOptions {
   gatewayPort: number;
   /** Port of the embedded Postgres; unused when `databaseUrl` is given. */
   dbPort: number;
+  /** Port of the Resend stand-in. */
+  mailPort: number;
+  /** Run the local wake-ups (LISTEN/NOTIFY and the sweep timer) that drain the email queue. */
+  wakeups?: { sweepSeconds: number };
   /** An existing Postgres (DATABASE_URL / TEST_DATABASE_URL) instead of the embedded one. */
   databaseUrl?: string;
   /** Create and use this fresh database inside the cluster (tests), instead of `postgres`. */
@@ -71,15 +81,26 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     await pushMigrations(dbUrl, log);
 
     const secrets = loadOrCreateSecrets(join(options.localDir, "secrets.json"));
+    const gatewayUrl = `http://127.0.0.1:${options.gatewayPort}`;
+    const resendWebhookSecret = options.functionEnv?.RESEND_WEBHOOK_SECRET ?? secrets.resendWebhookSecret;
+    const mail = await startResendStandIn({
+      port: options.mailPort,
+      webhook: { url: `${gatewayUrl}/functions/v1/resend-webhook`, secret: resendWebhookSecret.split(",")[0] },
+      log: (line) => log(`[resend] ${line}`),
+    });
+    stops.push(() => mail.close());
     const env: StackEnv = {
-      SUPABASE_URL: `http://127.0.0.1:${options.gatewayPort}`,
+      SUPABASE_URL: gatewayUrl,
       DATABASE_URL: dbUrl,
       SUPABASE_DB_URL: dbUrl,
       SUPABASE_ANON_KEY: await signRoleKey(secrets.jwtSecret, "anon"),
       SUPABASE_SERVICE_ROLE_KEY: await signRoleKey(secrets.jwtSecret, "service_role"),
       SUPABASE_JWT_SECRET: secrets.jwtSecret,
       STRIPE_WEBHOOK_SECRET: options.functionEnv?.STRIPE_WEBHOOK_SECRET ?? secrets.stripeWebhookSecret,
-      RESEND_WEBHOOK_SECRET: options.functionEnv?.RESEND_WEBHOOK_SECRET ?? secrets.resendWebhookSecret,
+      RESEND_WEBHOOK_SECRET: resendWebhookSecret,
+      RESEND_BASE_URL: mail.url,
+      RESEND_API_KEY: secrets.resendApiKey,
+      EMAIL_WAKEUP_SECRET: secrets.emailWakeupSecret,
     };
     const functionEnv = { ...options.functionEnv, ...env };
 
@@ -94,7 +115,17 @@ export async function startStack(options: StackOptions): Promise<Stack> {
 
     const gateway: Server = await startGateway(options.gatewayPort, () => routes, secrets.jwtSecret);
     stops.push(() => new Promise((resolve) => gateway.close(resolve)));
-    gateway.closeIdleConnections?.();
+
+    if (options.wakeups) {
+      const wakeups = await startEmailWakeups({
+        databaseUrl: dbUrl,
+        drainUrl: `${gatewayUrl}/functions/v1/email-service`,
+        wakeupSecret: env.EMAIL_WAKEUP_SECRET,
+        sweepSeconds: options.wakeups.sweepSeconds,
+        log,
+      });
+      stops.push(() => wakeups.stop());
+    }
 
     return {
       env,

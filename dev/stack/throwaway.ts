@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { dropDatabase } from "./database.ts";
 import { freePort } from "./ports.ts";
-import { type Stack, startStack } from "./stack.ts";
+import { type Stack, type StackOptions, startStack } from "./stack.ts";
 
 /** A stack on free ports in a temp folder, for tests and benchmarks. */
 export interface ThrowawayStack extends Stack {
@@ -21,6 +21,7 @@ export async function startThrowawayStack(
   name: string,
   functionEnv: Record<string, string>,
   externalUrl?: string,
+  wakeups?: StackOptions["wakeups"],
 ): Promise<ThrowawayStack> {
   const localDir = mkdtempSync(join(tmpdir(), `${name}-`));
   // When run as root the embedded cluster runs as the postgres user, which must reach its folder.
@@ -32,6 +33,8 @@ export async function startThrowawayStack(
       localDir,
       gatewayPort: await freePort(),
       dbPort: await freePort(),
+      mailPort: await freePort(),
+      wakeups,
       databaseUrl: externalUrl,
       freshDatabase: database,
       functionEnv,

@@ -12,6 +12,26 @@ export interface StripeTriggerOptions {
   databaseUrl: string;
 }
 
+const SETTLED = new Set(["delivered", "bounced", "complained", "failed", "dead", "suppressed", "canceled"]);
+
+/**
+ * Prints the emails the event made due for the order, following them for a few seconds
+ * until the local wake-ups have sent them and the stand-in's webhook reported delivery.
+ */
+async function showOrderEmails(sql: postgres.Sql, orderId: string): Promise<void> {
+  const read = () => sql`
+    select template, recipient, status, attempts, provider_message_id, last_error
+    from public.email_queue where data->>'order_id' = ${orderId} order by created_at`;
+  let emails = await read();
+  for (let i = 0; i < 50 && emails.some((email) => !SETTLED.has(email.status)); i++) {
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    emails = await read();
+  }
+  if (emails.length === 0) return;
+  console.log("\nemails for this order (email_queue):");
+  console.table(emails);
+}
+
 /**
  * The offline `stripe trigger`: builds a realistic sample event, signs it with the local
  * endpoint secret, posts it to stripe-webhook and prints the answer, then the order it touched.
@@ -56,6 +76,7 @@ export async function triggerStripe(options: StripeTriggerOptions): Promise<bool
         from public.orders where id = ${options.orderId}`;
       console.log(`\norder ${options.orderId} is now ${after.status}`);
       console.log(after);
+      await showOrderEmails(sql, options.orderId);
     }
     return response.ok;
   } finally {

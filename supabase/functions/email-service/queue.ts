@@ -1,0 +1,45 @@
+import type { Sql } from "../_shared/db.ts";
+
+/** A claimed job, as `claim_email_jobs` returns it. */
+export interface EmailJob {
+  id: string;
+  template: string;
+  recipient: string;
+  data: Record<string, unknown>;
+  attempts: number;
+  send_key: string | null;
+}
+
+/** How a failed attempt is settled; see `fail_email_jobs` in the email migration. */
+export type FailOutcome = "retry" | "throttled" | "failed";
+
+/** The email queue's database operations, one SQL function each. */
+export function emailQueue(sql: Sql) {
+  return {
+    claim: (worker: string, limit: number, leaseSeconds: number) =>
+      sql<EmailJob[]>`
+        select id, template, recipient, data, attempts, send_key
+        from public.claim_email_jobs(${worker}, ${limit}, ${leaseSeconds})`,
+    assignSendKey: (ids: string[], sendKey: string) =>
+      sql`select public.assign_email_send_key(${ids}::uuid[], ${sendKey})`,
+    complete: (ids: string[], messageIds: (string | null)[]) =>
+      sql`select public.complete_email_jobs(${ids}::uuid[], ${messageIds}::text[])`,
+    fail: (ids: string[], outcome: FailOutcome, error: string, retryAfterSeconds?: number, keepSendKey = false) =>
+      sql`select public.fail_email_jobs(
+        ${ids}::uuid[], ${outcome}, ${error}, ${retryAfterSeconds ?? null}::integer, ${keepSendKey})`,
+    templates: async (keys: string[]) =>
+      new Map(
+        (await sql<{ key: string; subject: string; html: string; text: string }[]>`
+          select key, subject, html, text from public.email_templates where key = any(${keys}::text[])`)
+          .map((row) => [row.key, row]),
+      ),
+    enqueue: async (template: string, to: string, data: Record<string, unknown>, key: string) => {
+      const [row] = await sql<{ id: string }[]>`
+        select public.enqueue_email(${template}, ${to}, ${JSON.stringify(data)}::text::jsonb, ${key}) as id`;
+      return row.id;
+    },
+  };
+}
+
+/** The queue operations bound to a client. */
+export type EmailQueue = ReturnType<typeof emailQueue>;
