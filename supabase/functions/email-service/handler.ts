@@ -23,7 +23,6 @@ export interface EmailServiceDeps extends PipelineDeps {
   batchSize: number;
   leaseSeconds: number;
   drainBudgetMs: number;
-  maxBodyBytes?: number;
 }
 
 /**
@@ -47,7 +46,6 @@ export function createEmailServiceHandler(deps: EmailServiceDeps): (req: Request
   return createHandler({
     name: "email-service",
     methods: ["POST"],
-    maxBodyBytes: deps.maxBodyBytes,
     authenticate: (ctx) => {
       const bearer = /^Bearer\s+(.+)$/i.exec(ctx.req.headers.get("authorization") ?? "")?.[1];
       if (secretsEqual(bearer, deps.serviceRoleKey)) return Promise.resolve({ principal: "service_role" as Caller });

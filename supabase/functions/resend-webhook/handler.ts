@@ -1,6 +1,6 @@
 import type { Sql } from "../_shared/db.ts";
-import { HttpError } from "../_shared/http/errors.ts";
 import { createHandler, type PipelineDeps } from "../_shared/http/pipeline.ts";
+import { answerRecordedEvent } from "../_shared/inbound-event.ts";
 import { resendEventSchema } from "./event-schema.ts";
 import { planResendEvent } from "./plan-event.ts";
 import { recordResendEvent } from "./record-event.ts";
@@ -11,7 +11,6 @@ export interface ResendWebhookDeps extends PipelineDeps {
   sql: Sql;
   /** Signing secrets (`whsec_...`); several while one is being rotated. */
   secrets: string[];
-  maxBodyBytes?: number;
 }
 
 /**
@@ -23,7 +22,6 @@ export function createResendWebhookHandler(deps: ResendWebhookDeps): (req: Reque
   return createHandler({
     name: "resend-webhook",
     methods: ["POST"],
-    maxBodyBytes: deps.maxBodyBytes,
     authenticate: (ctx, rawBody) => {
       const { svixId, payload } = verifyResendWebhook(rawBody, ctx.req.headers, deps.secrets);
       // The principal is the delivery: its svix-id is the event's unique id.
@@ -33,27 +31,9 @@ export function createResendWebhookHandler(deps: ResendWebhookDeps): (req: Reque
     handle: async ({ ctx, principal: svixId, body: event, rawBody }) => {
       const effect = planResendEvent(event);
       const result = await recordResendEvent(deps.sql, svixId, event, rawBody, effect, ctx.requestId);
-      const fields = { eventId: svixId, type: event.type, messageId: effect.messageId, ...result };
-      if (result.status === "failed") {
-        ctx.log.error("resend event effect failed", fields);
-        throw new HttpError(
-          500,
-          "effect_failed",
-          "The event was recorded but applying it failed; Resend's retry will apply it.",
-        );
-      }
-      ctx.log.info(result.duplicate ? "resend event duplicate" : "resend event recorded", fields);
-      return {
-        status: 200,
-        body: {
-          received: true,
-          id: svixId,
-          type: event.type,
-          status: result.status,
-          outcome: result.outcome,
-          duplicate: result.duplicate,
-        },
-      };
+      return answerRecordedEvent(ctx, "Resend", { id: svixId, type: event.type }, result, {
+        messageId: effect.messageId,
+      });
     },
   }, deps);
 }

@@ -1,4 +1,4 @@
-import { HttpError } from "../_shared/http/errors.ts";
+import { validateOrReject } from "../_shared/http/validate.ts";
 import { emailDataSchema, type ResendEvent } from "./event-schema.ts";
 
 /**
@@ -32,17 +32,9 @@ const handled = new Set<string>(HANDLED_EVENT_TYPES);
  */
 export function planResendEvent(event: ResendEvent): ResendEffect {
   if (!handled.has(event.type)) return { messageId: null, bounceType: null, recipients: [] };
-  const result = emailDataSchema.safeParse(event.data);
-  if (!result.success) {
-    const details = result.error.issues.map((issue) => ({
-      path: ["data", ...issue.path].join("."),
-      message: issue.message,
-    }));
-    throw new HttpError(400, "invalid_request", `The ${event.type} data does not have the expected shape.`, {
-      details,
-      security: "malformed_payload",
-    });
-  }
-  const data = result.data;
+  const data = validateOrReject(emailDataSchema, event.data, {
+    prefix: ["data"],
+    message: `The ${event.type} data does not have the expected shape.`,
+  });
   return { messageId: data.email_id, bounceType: data.bounce?.type ?? null, recipients: data.to ?? [] };
 }

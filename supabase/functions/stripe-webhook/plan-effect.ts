@@ -1,5 +1,5 @@
 import type { z } from "zod";
-import { HttpError } from "../_shared/http/errors.ts";
+import { validateOrReject } from "../_shared/http/validate.ts";
 import {
   chargeSchema,
   checkoutSessionSchema,
@@ -94,15 +94,9 @@ function orderIdOf(metadata: Record<string, string> | null | undefined): string 
 }
 
 function parseObject<T extends z.ZodType>(schema: T, event: StripeEvent): z.infer<T> {
-  const result = schema.safeParse(event.data.object);
-  if (result.success) return result.data;
-  const details = result.error.issues.map((issue) => ({
-    path: ["data", "object", ...issue.path].join("."),
-    message: issue.message,
-  }));
-  throw new HttpError(400, "invalid_request", `The ${event.type} object does not have the expected shape.`, {
-    details,
-    security: "malformed_payload",
+  return validateOrReject(schema, event.data.object, {
+    prefix: ["data", "object"],
+    message: `The ${event.type} object does not have the expected shape.`,
   });
 }
 

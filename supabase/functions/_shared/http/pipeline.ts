@@ -9,6 +9,7 @@ import { DEFAULT_MAX_BODY_BYTES, readBodyText } from "./body.ts";
 import { clientIpOf } from "./client-ip.ts";
 import { errorResponse, HttpError, jsonResponse } from "./errors.ts";
 import { requestIdOf } from "./request-id.ts";
+import { validateOrReject } from "./validate.ts";
 
 /** What every step of a request can see. */
 export interface RequestContext {
@@ -55,17 +56,11 @@ export interface Route<P, B> {
 export interface PipelineDeps {
   logger: Logger;
   securityLogger?: SecurityLogger;
+  /** The function-wide body limit (MAX_BODY_BYTES); a route may set its own. */
+  maxBodyBytes?: number;
 }
 
 const BODY_METHODS = new Set(["POST", "PUT", "PATCH"]);
-
-function schemaError(issues: z.core.$ZodIssue[]): HttpError {
-  const details = issues.map((issue) => ({ path: issue.path.join("."), message: issue.message }));
-  return new HttpError(400, "invalid_request", "The request body does not match the schema.", {
-    details,
-    security: "malformed_payload",
-  });
-}
 
 function parseJson(rawBody: string): unknown {
   try {
@@ -84,7 +79,7 @@ function parseJson(rawBody: string): unknown {
  * A transient database failure anywhere answers 503 so the sender retries.
  */
 export function createHandler<P, B>(route: Route<P, B>, deps: PipelineDeps): (req: Request) => Promise<Response> {
-  const maxBytes = route.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const maxBytes = route.maxBodyBytes ?? deps.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const allowed = route.methods.join(", ");
 
   return async (req) => {
@@ -118,9 +113,7 @@ async function run<P, B>(route: Route<P, B>, ctx: RequestContext, maxBytes: numb
   const rawBody = await readBodyText(req, maxBytes);
   const { principal, parsed } = await route.authenticate(ctx, rawBody);
   const candidate = parsed !== undefined ? parsed : BODY_METHODS.has(req.method) ? parseJson(rawBody) : {};
-  const result = route.schema.safeParse(candidate);
-  if (!result.success) throw schemaError(result.error.issues);
-  const body = result.data;
+  const body: B = validateOrReject(route.schema, candidate);
   await route.authorize?.(principal, body, ctx);
 
   const key = route.idempotency ? req.headers.get("idempotency-key") : null;

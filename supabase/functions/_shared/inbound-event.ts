@@ -1,0 +1,66 @@
+import { isTransientDbError } from "./db.ts";
+import { HttpError } from "./http/errors.ts";
+import type { HandlerResult, RequestContext } from "./http/pipeline.ts";
+
+/** What recording a provider event did: stored status, effect outcome, and whether it was a redelivery. */
+export interface RecordResult {
+  status: "processed" | "ignored" | "unmatched" | "failed";
+  outcome: string | null;
+  duplicate: boolean;
+  error: string | null;
+}
+
+/**
+ * Runs `apply` (record the event and apply its effect, one transaction). If the effect
+ * raises, that transaction has rolled back whole; `recordFailure` then keeps the event,
+ * marked failed with the reason, in a transaction of its own, so the provider's redelivery
+ * applies it. A transient database error is rethrown (503): nothing was stored, and the
+ * provider's retry starts from scratch.
+ */
+export async function applyOrRecordFailure(
+  apply: () => Promise<Omit<RecordResult, "error">>,
+  recordFailure: (error: string) => Promise<unknown>,
+): Promise<RecordResult> {
+  try {
+    return { error: null, ...(await apply()) };
+  } catch (cause) {
+    if (isTransientDbError(cause)) throw cause;
+    const error = cause instanceof Error ? cause.message : String(cause);
+    await recordFailure(error);
+    return { status: "failed", outcome: null, duplicate: false, error };
+  }
+}
+
+/**
+ * The answer to a recorded provider event: 200 with what happened once it is durably stored
+ * (duplicates included), 500 `effect_failed` when its effect failed, so the provider retries.
+ */
+export function answerRecordedEvent(
+  ctx: RequestContext,
+  provider: string,
+  event: { id: string; type: string },
+  result: RecordResult,
+  logFields: Record<string, unknown> = {},
+): HandlerResult {
+  const fields = { eventId: event.id, type: event.type, ...logFields, ...result };
+  if (result.status === "failed") {
+    ctx.log.error(`${provider} event effect failed`, fields);
+    throw new HttpError(
+      500,
+      "effect_failed",
+      `The event was recorded but applying it failed; ${provider}'s retry will apply it.`,
+    );
+  }
+  ctx.log.info(result.duplicate ? `${provider} event duplicate` : `${provider} event recorded`, fields);
+  return {
+    status: 200,
+    body: {
+      received: true,
+      id: event.id,
+      type: event.type,
+      status: result.status,
+      outcome: result.outcome,
+      duplicate: result.duplicate,
+    },
+  };
+}
