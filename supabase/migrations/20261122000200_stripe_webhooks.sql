@@ -275,7 +275,7 @@ $$;
 -- keyed by its id, so the second copy waits for the first to commit and then sees it as a
 -- duplicate. A redelivery of a processed, ignored or unmatched event is a duplicate; a failed
 -- one is applied again. If the effect raises, the whole call rolls back and the function
--- records the failure with record_stripe_event_failure in a transaction of its own.
+-- records the failure with record_webhook_event_failure in a transaction of its own.
 create function public.apply_stripe_event(
   p_event_id text,
   p_event_type text,
@@ -333,17 +333,19 @@ begin
 end;
 $$;
 
--- Keeps a failed event (and why) so an operator sees it and Stripe's redelivery retries it.
--- Never overwrites an event that another delivery has meanwhile processed.
-create function public.record_stripe_event_failure(
+-- Keeps a failed event (and why) so an operator sees it and the provider's redelivery
+-- retries it; used by every inbound webhook function. Never overwrites an event that another
+-- delivery has meanwhile processed.
+create function public.record_webhook_event_failure(
+  p_provider text,
   p_event_id text,
   p_event_type text,
-  p_created bigint,
-  p_livemode boolean,
-  p_api_version text,
+  p_created_at timestamptz,
   p_payload jsonb,
   p_error text,
-  p_request_id text
+  p_request_id text,
+  p_api_version text default null,
+  p_livemode boolean default null
 ) returns void
 language sql
 set search_path = ''
@@ -351,7 +353,7 @@ as $$
   insert into public.webhook_events as e (
     provider, event_id, event_type, api_version, livemode, event_created_at, payload,
     status, error, request_id)
-  values ('stripe', p_event_id, p_event_type, p_api_version, p_livemode, to_timestamp(p_created), p_payload,
+  values (p_provider, p_event_id, p_event_type, p_api_version, p_livemode, p_created_at, p_payload,
           'failed', p_error, p_request_id)
   on conflict (provider, event_id) do update set
     error = excluded.error,
@@ -364,5 +366,5 @@ revoke execute on function public.apply_order_effect(jsonb, timestamptz, text),
   public.apply_subscription_effect(jsonb, timestamptz, text),
   public.apply_invoice_effect(jsonb, timestamptz, text),
   public.apply_stripe_event(text, text, bigint, boolean, text, jsonb, jsonb, text),
-  public.record_stripe_event_failure(text, text, bigint, boolean, text, jsonb, text, text)
+  public.record_webhook_event_failure(text, text, text, timestamptz, jsonb, text, text, text, boolean)
   from public, anon, authenticated;

@@ -159,29 +159,6 @@ begin
 end;
 $$;
 
--- Keeps a failed event (and why) so an operator sees it and Resend's redelivery retries it.
--- Never overwrites an event that another delivery has meanwhile processed.
-create function public.record_resend_event_failure(
-  p_svix_id text,
-  p_event_type text,
-  p_created_at timestamptz,
-  p_payload jsonb,
-  p_error text,
-  p_request_id text
-) returns void
-language sql
-set search_path = ''
-as $$
-  insert into public.webhook_events as e (
-    provider, event_id, event_type, event_created_at, payload, status, error, request_id)
-  values ('resend', p_svix_id, p_event_type, p_created_at, p_payload, 'failed', p_error, p_request_id)
-  on conflict (provider, event_id) do update set
-    error = excluded.error,
-    attempts = e.attempts + 1,
-    request_id = excluded.request_id
-  where e.status = 'failed';
-$$;
-
 -- Called by complete_email_jobs with the message ids it just stored: applies the events that
 -- arrived before their id was known, oldest first, and marks them processed. An id whose job
 -- was not completed (it was no longer sending) stays unmatched. The exception block (a
@@ -224,6 +201,5 @@ $$;
 revoke execute on function public.lock_email_messages(text[]),
   public.apply_email_event(text, text, timestamptz, jsonb),
   public.apply_resend_event(text, text, timestamptz, jsonb, text, text, text[], text),
-  public.record_resend_event_failure(text, text, timestamptz, jsonb, text, text),
   public.reconcile_email_events(text[])
   from public, anon, authenticated;

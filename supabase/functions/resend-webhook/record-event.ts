@@ -28,8 +28,9 @@ export function recordResendEvent(
     },
     (error) =>
       sql`
-        select public.record_resend_event_failure(
-          ${svixId}, ${event.type}, ${event.created_at}::timestamptz, ${rawBody}::text::jsonb, ${error}, ${requestId}
+        select public.record_webhook_event_failure(
+          'resend', ${svixId}, ${event.type}, ${event.created_at}::timestamptz, ${rawBody}::text::jsonb,
+          ${error}, ${requestId}
         )`,
   );
 }

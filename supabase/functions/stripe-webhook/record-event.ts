@@ -27,9 +27,9 @@ export function recordStripeEvent(
     },
     (error) =>
       sql`
-        select public.record_stripe_event_failure(
-          ${event.id}, ${event.type}, ${event.created}, ${event.livemode}, ${event.api_version ?? null},
-          ${rawBody}::text::jsonb, ${error}, ${requestId}
+        select public.record_webhook_event_failure(
+          'stripe', ${event.id}, ${event.type}, to_timestamp(${event.created}), ${rawBody}::text::jsonb,
+          ${error}, ${requestId}, ${event.api_version ?? null}, ${event.livemode}
         )`,
   );
 }
