@@ -1,10 +1,12 @@
 import { benchEmail } from "./email.ts";
+import { benchOutbound } from "./outbound.ts";
 import { benchStripeWebhook } from "./stripe-webhook.ts";
 
 /** Benchmarks by name; each prints ratios against a baseline measured in the same run. */
 const BENCHES: Record<string, () => Promise<void>> = {
   "stripe-webhook": benchStripeWebhook,
   email: benchEmail,
+  outbound: benchOutbound,
 };
 
 const names = process.argv.slice(2);

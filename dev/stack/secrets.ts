@@ -10,6 +10,7 @@ export interface LocalSecrets {
   resendWebhookSecret: string;
   resendApiKey: string;
   emailWakeupSecret: string;
+  webhookWakeupSecret: string;
 }
 
 const whsec = () => `whsec_${randomBytes(24).toString("base64")}`;
@@ -26,6 +27,7 @@ export function loadOrCreateSecrets(file: string): LocalSecrets {
     resendWebhookSecret: whsec(),
     resendApiKey: `re_local_${randomBytes(18).toString("base64url")}`,
     emailWakeupSecret: randomBytes(24).toString("base64url"),
+    webhookWakeupSecret: randomBytes(24).toString("base64url"),
     ...existing,
   };
   if (Object.keys(existing).length !== Object.keys(secrets).length) {

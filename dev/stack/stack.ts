@@ -6,7 +6,7 @@ import { type GatewayRoute, startGateway } from "./gateway.ts";
 import { startEmbeddedPostgres } from "./postgres.ts";
 import { startResendStandIn } from "../resend/server.ts";
 import { loadOrCreateSecrets, signRoleKey } from "./secrets.ts";
-import { startEmailWakeups } from "./wakeups.ts";
+import { startWakeups } from "./wakeups.ts";
 
 /** The values a client of the stack needs; written to .local/stack.env. */
 export interface StackEnv {
@@ -22,6 +22,7 @@ export interface StackEnv {
   RESEND_BASE_URL: string;
   RESEND_API_KEY: string;
   EMAIL_WAKEUP_SECRET: string;
+  WEBHOOK_WAKEUP_SECRET: string;
 }
 
 /** Where and how to run the stack. */
@@ -101,8 +102,12 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       RESEND_BASE_URL: mail.url,
       RESEND_API_KEY: secrets.resendApiKey,
       EMAIL_WAKEUP_SECRET: secrets.emailWakeupSecret,
+      WEBHOOK_WAKEUP_SECRET: secrets.webhookWakeupSecret,
     };
-    const functionEnv = { ...options.functionEnv, ...env };
+    // Partners' receivers in local development run on this machine: allow plain http and
+    // loopback here (never in production, where the SSRF guard refuses both).
+    const localWebhookPolicy = { WEBHOOK_ALLOW_HTTP: "true", WEBHOOK_ALLOWED_HOSTS: "127.0.0.1,localhost,::1" };
+    const functionEnv = { ...localWebhookPolicy, ...options.functionEnv, ...env };
 
     const routes = new Map<string, GatewayRoute>();
     const specs = discoverFunctions();
@@ -117,13 +122,20 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     stops.push(() => new Promise((resolve) => gateway.close(resolve)));
 
     if (options.wakeups) {
-      const wakeups = await startEmailWakeups({
-        databaseUrl: dbUrl,
-        drainUrl: `${gatewayUrl}/functions/v1/email-service`,
-        wakeupSecret: env.EMAIL_WAKEUP_SECRET,
-        sweepSeconds: options.wakeups.sweepSeconds,
-        log,
-      });
+      const wakeups = await startWakeups(dbUrl, [
+        {
+          channel: "email_queue",
+          url: `${gatewayUrl}/functions/v1/email-service`,
+          body: { action: "drain" },
+          wakeupSecret: env.EMAIL_WAKEUP_SECRET,
+        },
+        {
+          channel: "webhook_deliveries",
+          url: `${gatewayUrl}/functions/v1/webhook-dispatcher`,
+          body: { action: "dispatch" },
+          wakeupSecret: env.WEBHOOK_WAKEUP_SECRET,
+        },
+      ], options.wakeups.sweepSeconds, log);
       stops.push(() => wakeups.stop());
     }
 

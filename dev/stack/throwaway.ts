@@ -12,6 +12,21 @@ export interface ThrowawayStack extends Stack {
   dispose(): Promise<void>;
 }
 
+const live = new Set<ThrowawayStack>();
+let signalsHandled = false;
+
+// An interrupted benchmark must not leave Postgres and Deno processes running.
+function disposeOnSignals() {
+  if (signalsHandled) return;
+  signalsHandled = true;
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    process.once(signal, async () => {
+      await Promise.allSettled([...live].map((stack) => stack.dispose()));
+      process.exit(130);
+    });
+  }
+}
+
 /**
  * Starts a complete stack that touches nothing of the developer's: embedded Postgres on a free
  * port in a temp folder, or a fresh database inside `externalUrl`'s cluster. Its output goes to
@@ -40,15 +55,19 @@ export async function startThrowawayStack(
       functionEnv,
       log: (line) => appendFileSync(logFile, line + "\n"),
     });
-    return {
+    const handle: ThrowawayStack = {
       ...stack,
       localDir,
       async dispose() {
+        if (!live.delete(handle)) return;
         await stack.stop();
         if (externalUrl) await dropDatabase(externalUrl, database).catch(() => {});
         rmSync(localDir, { recursive: true, force: true });
       },
     };
+    live.add(handle);
+    disposeOnSignals();
+    return handle;
   } catch (error) {
     console.error(readFileSync(logFile, { encoding: "utf8", flag: "a+" }));
     rmSync(localDir, { recursive: true, force: true });

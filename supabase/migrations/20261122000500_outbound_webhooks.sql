@@ -74,6 +74,9 @@ create index webhook_deliveries_due on public.webhook_deliveries (next_attempt_a
 create index webhook_deliveries_endpoint_pending on public.webhook_deliveries (endpoint_id, next_attempt_at)
   where status = 'PENDING';
 create index webhook_deliveries_endpoint_created on public.webhook_deliveries (endpoint_id, created_at desc);
+-- Deliveries in flight per endpoint, for its concurrency cap: only leased rows, so it stays tiny.
+create index webhook_deliveries_in_flight on public.webhook_deliveries (endpoint_id)
+  where status = 'PENDING' and locked_until is not null;
 
 create table public.webhook_delivery_attempts (
   id bigint generated always as identity primary key,
@@ -121,12 +124,15 @@ set search_path = ''
 as $$
   select exists (
     select 1 from unnest(p_event_types) t
-    where t = '*' or t = p_type or (t like '%.*' and p_type like left(t, -1) || '%')
+    -- Compared by prefix, not LIKE: an '_' in a type is a character, not a wildcard.
+    where t = '*' or t = p_type or (right(t, 2) = '.*' and left(p_type, length(t) - 1) = left(t, -1))
   )
 $$;
 
--- Writes an event and its deliveries in the caller's transaction; returns the event id.
--- An endpoint of a tenant receives that tenant's events; a platform endpoint (no tenant)
+-- Writes an event and its deliveries in the caller's transaction; returns the event id, or
+-- null when no active endpoint subscribes (nothing is stored: every order change publishes,
+-- and the Stripe hot path should not pay three inserts for events nobody receives). An
+-- endpoint of a tenant receives that tenant's events; a platform endpoint (no tenant)
 -- receives all. Callable by the service role for domain tables without a trigger.
 create function public.publish_event(p_type text, p_tenant_id uuid, p_data jsonb) returns text
 language plpgsql
@@ -135,6 +141,14 @@ as $$
 declare
   v_id text;
 begin
+  if not exists (
+    select 1 from public.webhook_endpoints e
+    where e.active and e.disabled_at is null
+      and (e.tenant_id is null or e.tenant_id = p_tenant_id)
+      and public.webhook_subscribes(e.event_types, p_type)
+  ) then
+    return null;
+  end if;
   insert into public.outbound_events (type, tenant_id, api_version, data)
   values (p_type, p_tenant_id, public.webhook_api_version(), jsonb_build_object('object', coalesce(p_data, '{}'::jsonb)))
   returning id into v_id;
@@ -297,36 +311,38 @@ begin
   )
   select coalesce(array_agg(moved.id), '{}') into v_probes from moved;
 
+  -- Per endpoint, its first due deliveries up to its free slots, read in index order; a
+  -- first version ranked every due delivery with a window function and took 6.5 s to claim
+  -- 32 of 10,000 pending, this one reads only what it claims.
   return query
-  with candidates as (
-    select d.id, d.endpoint_id,
-           row_number() over (partition by d.endpoint_id order by d.next_attempt_at, d.id) as position
-    from public.webhook_deliveries d
-    join public.webhook_endpoints e on e.id = d.endpoint_id
-    where d.status = 'PENDING'
-      and d.next_attempt_at <= now()
-      and (d.locked_until is null or d.locked_until < now())
-      and e.active and e.disabled_at is null
-      and (e.circuit_state = 'closed' or e.id = any (v_probes))
-  ),
-  room as (
+  with endpoints as (
     select e.id,
            case when e.id = any (v_probes) then 1
                 else e.max_in_flight - (
-                  select count(*) from public.webhook_deliveries x
-                  where x.endpoint_id = e.id and x.status = 'PENDING' and x.locked_until >= now())
+                  select count(*)::integer from public.webhook_deliveries x
+                  where x.endpoint_id = e.id and x.status = 'PENDING'
+                    and x.locked_until is not null and x.locked_until >= now())
            end as slots
     from public.webhook_endpoints e
-    where e.id in (select c.endpoint_id from candidates c)
+    where e.active and e.disabled_at is null
+      and (e.circuit_state = 'closed' or e.id = any (v_probes))
+  ),
+  due as (
+    select d.id, d.next_attempt_at
+    from endpoints ep
+    cross join lateral (
+      select x.id, x.next_attempt_at from public.webhook_deliveries x
+      where x.endpoint_id = ep.id and x.status = 'PENDING' and x.next_attempt_at <= now()
+        and (x.locked_until is null or x.locked_until < now())
+      order by x.next_attempt_at
+      limit greatest(ep.slots, 0)
+    ) d
+    order by d.next_attempt_at
+    limit p_limit
   ),
   picked as (
     select d.id from public.webhook_deliveries d
-    where d.id in (
-      select c.id from candidates c join room r on r.id = c.endpoint_id
-      where c.position <= r.slots
-    )
-    order by d.next_attempt_at
-    limit p_limit
+    where d.id in (select id from due)
     for update skip locked
   ),
   claimed as (
@@ -399,8 +415,6 @@ begin
   if v_delivery.id is null or v_delivery.status <> 'PENDING' then
     return coalesce(v_delivery.status, 'MISSING');
   end if;
-  select * into v_endpoint from public.webhook_endpoints where id = v_delivery.endpoint_id for update;
-  select * into v_event from public.outbound_events where id = v_delivery.event_id;
 
   insert into public.webhook_delivery_attempts (
     delivery_id, attempt, started_at, duration_ms, status_code, response_body, error, outcome)
@@ -430,15 +444,23 @@ begin
     updated_at = now()
   where id = p_delivery_id;
 
+  -- Every delivery to a partner completes against the same endpoint row. On success it is
+  -- written only when its state changes (or last_success_at is a minute old), so a healthy
+  -- endpoint's deliveries do not queue behind each other's row lock.
   if p_outcome = 'success' then
     update public.webhook_endpoints set
       consecutive_failures = 0, failing_since = null, last_success_at = now(),
       circuit_state = 'closed',
       circuit_changed_at = case when circuit_state <> 'closed' then now() else circuit_changed_at end,
       updated_at = now()
-    where id = v_endpoint.id;
+    where id = v_delivery.endpoint_id
+      and (consecutive_failures <> 0 or circuit_state <> 'closed' or failing_since is not null
+           or last_success_at is null or last_success_at < now() - interval '1 minute');
     return v_status;
   end if;
+
+  select * into v_endpoint from public.webhook_endpoints where id = v_delivery.endpoint_id for update;
+  select * into v_event from public.outbound_events where id = v_delivery.event_id;
 
   v_failures := v_endpoint.consecutive_failures + 1;
   update public.webhook_endpoints set

@@ -35,6 +35,8 @@ const SEVERITY: Record<SecurityKind, "info" | "warning"> = {
   rate_limited: "info",
   payload_too_large: "warning",
   malformed_payload: "info",
+  // Someone tried to point a webhook at an internal address: worth an operator's look.
+  ssrf_blocked: "warning",
 };
 
 /**

@@ -1,5 +1,6 @@
 import type { Logger } from "../_shared/log.ts";
 import type { RateLimiter, RateLimitPolicy } from "../_shared/rate-limit.ts";
+import { runPool } from "../_shared/run-pool.ts";
 import type { EmailJob, EmailQueue } from "./queue.ts";
 import { renderTemplate, TemplateError } from "./render.ts";
 import type { EmailSender, OutgoingEmail } from "./sender.ts";
@@ -157,12 +158,4 @@ async function sendGroup(deps: DrainDeps, group: Group, report: DrainReport): Pr
         await sendGroup(deps, single, report);
       }
   }
-}
-
-async function runPool<T>(items: T[], concurrency: number, work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) await work(items[next++]);
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
 }

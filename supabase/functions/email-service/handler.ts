@@ -3,14 +3,11 @@ import { HttpError } from "../_shared/http/errors.ts";
 import { createHandler, type PipelineDeps } from "../_shared/http/pipeline.ts";
 import { createIdempotencyStore } from "../_shared/idempotency.ts";
 import { createPostgresRateLimiter } from "../_shared/rate-limit.ts";
-import { secretsEqual } from "../_shared/secrets-equal.ts";
+import { authenticateWorkerCall } from "../_shared/worker-auth.ts";
 import { drain, type DrainDeps } from "./drain.ts";
 import { emailQueue } from "./queue.ts";
 import { emailServiceRequest } from "./schema.ts";
 import type { EmailSender } from "./sender.ts";
-
-/** Who may call email-service: the app's backend, or the database's wake-up. */
-type Caller = "service_role" | "wakeup";
 
 /** What the email-service handler needs. */
 export interface EmailServiceDeps extends PipelineDeps {
@@ -46,18 +43,8 @@ export function createEmailServiceHandler(deps: EmailServiceDeps): (req: Request
   return createHandler({
     name: "email-service",
     methods: ["POST"],
-    authenticate: (ctx) => {
-      const bearer = /^Bearer\s+(.+)$/i.exec(ctx.req.headers.get("authorization") ?? "")?.[1];
-      if (secretsEqual(bearer, deps.serviceRoleKey)) return Promise.resolve({ principal: "service_role" as Caller });
-      if (secretsEqual(ctx.req.headers.get("x-wakeup-secret"), deps.wakeupSecret)) {
-        return Promise.resolve({ principal: "wakeup" as Caller });
-      }
-      return Promise.reject(
-        new HttpError(401, "unauthorized", "Send the service role key as a Bearer token.", {
-          security: "auth_failure",
-        }),
-      );
-    },
+    authenticate: (ctx) =>
+      authenticateWorkerCall(ctx, { serviceRoleKey: deps.serviceRoleKey, wakeupSecret: deps.wakeupSecret }),
     schema: emailServiceRequest,
     authorize: (caller, body) => {
       if (body.action !== "drain" && caller !== "service_role") {

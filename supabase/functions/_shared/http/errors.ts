@@ -5,7 +5,8 @@ export type SecurityKind =
   | "auth_failure"
   | "rate_limited"
   | "payload_too_large"
-  | "malformed_payload";
+  | "malformed_payload"
+  | "ssrf_blocked";
 
 /** Options of an {@link HttpError} beyond its status, code and message. */
 export interface HttpErrorOptions {

@@ -1,0 +1,63 @@
+import { jwtVerify } from "jose";
+import { HttpError } from "../_shared/http/errors.ts";
+import { secretsEqual } from "../_shared/secrets-equal.ts";
+
+/**
+ * Who is calling. `platform` sees every tenant; `tenant` only its own rows; `refused` holds
+ * a valid token that may not use this API, answered 403 once the body has been validated.
+ */
+export type Caller =
+  | { kind: "platform" }
+  | { kind: "tenant"; tenantId: string }
+  | { kind: "refused"; reason: string };
+
+/** A caller allowed to use the API. */
+export type AuthorizedCaller = Exclude<Caller, { kind: "refused" }>;
+
+/** What callers are checked against. */
+export interface CallerCredentials {
+  serviceRoleKey?: string;
+  /** The project's JWT secret (HS256), which signs the admins' session tokens. */
+  jwtSecret?: string;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+const unauthorized = (message: string) => new HttpError(401, "unauthorized", message, { security: "auth_failure" });
+
+/**
+ * Identifies the caller from `Authorization: Bearer <key>`: the service role key (compared in
+ * constant time), or a JWT signed with the project secret. A JWT with `role: service_role`
+ * is the platform; one whose `app_metadata.role` is "admin" is scoped to
+ * `app_metadata.tenant_id`. Missing, forged or expired credentials are a 401.
+ */
+export function createAuthenticator(credentials: CallerCredentials): (req: Request) => Promise<Caller> {
+  const key = credentials.jwtSecret ? new TextEncoder().encode(credentials.jwtSecret) : null;
+  return async (req) => {
+    const bearer = /^Bearer\s+(\S+)$/i.exec(req.headers.get("authorization") ?? "")?.[1];
+    if (!bearer) throw unauthorized("Send the service role key or an admin JWT as a Bearer token.");
+    if (secretsEqual(bearer, credentials.serviceRoleKey)) return { kind: "platform" };
+    if (!key) throw unauthorized("The token is not valid.");
+    let claims: Record<string, unknown>;
+    try {
+      // Every session token Supabase issues expires; one that never does is not accepted.
+      ({ payload: claims } = await jwtVerify(bearer, key, { algorithms: ["HS256"], requiredClaims: ["exp"] }));
+    } catch {
+      throw unauthorized("The token is invalid or expired.");
+    }
+    if (claims.role === "service_role") return { kind: "platform" };
+    const appMetadata = (claims.app_metadata ?? {}) as Record<string, unknown>;
+    if (appMetadata.role !== "admin") return { kind: "refused", reason: "Managing webhooks needs an admin account." };
+    const tenantId = appMetadata.tenant_id;
+    if (typeof tenantId !== "string" || !UUID.test(tenantId)) {
+      return { kind: "refused", reason: "The admin token names no tenant." };
+    }
+    return { kind: "tenant", tenantId: tenantId.toLowerCase() };
+  };
+}
+
+/** The caller if it may use the API; otherwise the 403 it gets. */
+export function authorized(caller: Caller): AuthorizedCaller {
+  if (caller.kind === "refused") throw new HttpError(403, "forbidden", caller.reason);
+  return caller;
+}

@@ -1,0 +1,51 @@
+/**
+ * Every event type an endpoint can subscribe to: the domain events, plus the operational
+ * ones the delivery system emits itself. Keep in step with what triggers and
+ * complete_webhook_attempt publish, and with the README's event catalogue.
+ */
+export const EVENT_CATALOGUE = [
+  "order.created",
+  "order.updated",
+  "order.cancelled",
+  "order.shipped",
+  "payment.completed",
+  "payment.failed",
+  "payment.refunded",
+  "product.created",
+  "product.updated",
+  "product.deleted",
+  "vendor.registration",
+  "vendor.status_changed",
+  "vendor.profile_updated",
+  "certificate.issued",
+  "certificate.transferred",
+  "certificate.validated",
+  "user.created",
+  "user.updated",
+  "user.deleted",
+  "tenant.created",
+  "tenant.updated",
+  "tenant.suspended",
+  "endpoint.disabled",
+  "message.attempt.exhausted",
+  "webhook.test",
+] as const;
+
+/** One type of the catalogue. */
+export type EventType = (typeof EVENT_CATALOGUE)[number];
+
+const KNOWN = new Set<string>(EVENT_CATALOGUE);
+// A wildcard is whole dot-separated segments followed by ".*"; no partial segments ("ord*").
+const WILDCARD = /^[a-z][a-z_]*(\.[a-z][a-z_]*)*\.\*$/;
+
+/**
+ * Why `pattern` is not a valid subscription, or null when it is: "*", a catalogue type, or a
+ * prefix wildcard such as "order.*" that covers at least one catalogue type. The prefix test
+ * is the one public.webhook_subscribes applies when events are published.
+ */
+export function subscriptionProblem(pattern: string): string | null {
+  if (pattern === "*" || KNOWN.has(pattern)) return null;
+  if (!WILDCARD.test(pattern)) return `unknown event type "${pattern}"`;
+  const prefix = pattern.slice(0, -1);
+  return EVENT_CATALOGUE.some((type) => type.startsWith(prefix)) ? null : `"${pattern}" matches no event type`;
+}

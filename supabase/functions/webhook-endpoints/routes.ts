@@ -1,0 +1,208 @@
+import type { z } from "zod";
+import type { Sql } from "../_shared/db.ts";
+import { HttpError } from "../_shared/http/errors.ts";
+import type { PipelineDeps } from "../_shared/http/pipeline.ts";
+import { validateOrReject } from "../_shared/http/validate.ts";
+import type { Resolver, UrlPolicy } from "../_shared/ssrf.ts";
+import { type AuthorizedCaller, createAuthenticator } from "./auth.ts";
+import { type Operation, operation, type OperationSpec } from "./router.ts";
+import {
+  createEndpointBody,
+  emptyBody,
+  listDeliveriesQuery,
+  listEndpointsQuery,
+  recoverBody,
+  updateEndpointBody,
+} from "./schema.ts";
+import { newSigningSecret } from "./secret.ts";
+import { endpointStore } from "./store.ts";
+import { acceptableEndpointUrl } from "./url.ts";
+
+/** What the webhook-endpoints function needs. */
+export interface WebhookEndpointsDeps extends PipelineDeps {
+  sql: Sql;
+  serviceRoleKey?: string;
+  jwtSecret?: string;
+  urlPolicy: UrlPolicy;
+  /** The SSRF guard's resolver; the system's by default, a fake in unit tests. */
+  resolve?: Resolver;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+// Another tenant's endpoint gets exactly this answer too: a tenant cannot probe for ids.
+const noEndpoint = () => new HttpError(404, "not_found", "No webhook endpoint with this id.");
+const noDelivery = () => new HttpError(404, "not_found", "No delivery with this id for this endpoint.");
+
+/** A path id, or the 404 of a missing row: a string that is no uuid names no row. */
+function idParam(value: string | undefined, missing: () => HttpError): string {
+  if (!value || !UUID.test(value)) throw missing();
+  return value.toLowerCase();
+}
+
+function queryOf<T extends z.ZodType>(schema: T, url: URL): z.infer<T> {
+  return validateOrReject(schema, Object.fromEntries(url.searchParams), {
+    prefix: ["query"],
+    message: "The query string is invalid.",
+  });
+}
+
+/** `value` without its undefined fields: what was not sent keeps its default or current value. */
+function defined(value: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(value).filter(([, field]) => field !== undefined));
+}
+
+const ownTenant = (caller: AuthorizedCaller, tenantId: string | null | undefined) =>
+  caller.kind === "platform" || tenantId === undefined || tenantId?.toLowerCase() === caller.tenantId;
+
+/** Every operation of the management API, each wired into the shared request pipeline. */
+export function endpointOperations(deps: WebhookEndpointsDeps): Operation[] {
+  const store = endpointStore(deps.sql);
+  const authenticate = createAuthenticator({ serviceRoleKey: deps.serviceRoleKey, jwtSecret: deps.jwtSecret });
+  const checkUrl = (raw: string) => acceptableEndpointUrl(raw, deps.urlPolicy, deps.resolve);
+  const op = <B>(spec: OperationSpec<B>) => operation(spec, authenticate, deps);
+
+  return [
+    op({
+      method: "GET",
+      path: "/",
+      schema: emptyBody,
+      handle: async ({ ctx, caller }) => {
+        const query = queryOf(listEndpointsQuery, ctx.url);
+        if (!ownTenant(caller, query.tenant_id)) {
+          throw new HttpError(403, "forbidden", "A tenant can list only its own endpoints.");
+        }
+        const page = await store.list(caller, { limit: query.limit, cursor: query.cursor, tenantId: query.tenant_id });
+        return { status: 200, body: page };
+      },
+    }),
+
+    op({
+      method: "POST",
+      path: "/",
+      schema: createEndpointBody,
+      authorize: (caller, body) => {
+        if (!ownTenant(caller, body.tenant_id)) {
+          throw new HttpError(403, "forbidden", "Only the platform may create endpoints for another tenant.");
+        }
+      },
+      handle: async ({ ctx, caller, body }) => {
+        const url = await checkUrl(body.url);
+        const tenantId = caller.kind === "tenant" ? caller.tenantId : body.tenant_id ?? null;
+        // The secret is generated here and shown in this response only; GET never returns it.
+        const endpoint = await store.create(defined({ ...body, url, tenant_id: tenantId, secret: newSigningSecret() }));
+        ctx.log.info("webhook endpoint created", { endpointId: endpoint.id, tenantId });
+        return { status: 201, body: endpoint };
+      },
+    }),
+
+    op({
+      method: "GET",
+      path: "/:id",
+      schema: emptyBody,
+      handle: async ({ caller, params }) => {
+        const endpoint = await store.get(caller, idParam(params.id, noEndpoint));
+        if (!endpoint) throw noEndpoint();
+        return { status: 200, body: endpoint };
+      },
+    }),
+
+    op({
+      method: "PATCH",
+      path: "/:id",
+      schema: updateEndpointBody,
+      handle: async ({ ctx, caller, body, params }) => {
+        const id = idParam(params.id, noEndpoint);
+        const url = body.url === undefined ? undefined : await checkUrl(body.url);
+        // `active: true` re-enables from scratch: an automatic disabling and an open circuit
+        // are cleared, so an operator can also use it to close a circuit by hand.
+        const endpoint = await store.update(caller, id, defined({ ...body, url }), body.active === true);
+        if (!endpoint) throw noEndpoint();
+        ctx.log.info("webhook endpoint updated", { endpointId: id, fields: Object.keys(defined(body)) });
+        return { status: 200, body: endpoint };
+      },
+    }),
+
+    op({
+      method: "DELETE",
+      path: "/:id",
+      schema: emptyBody,
+      handle: async ({ ctx, caller, params }) => {
+        const id = idParam(params.id, noEndpoint);
+        if (!(await store.remove(caller, id))) throw noEndpoint();
+        ctx.log.info("webhook endpoint deleted", { endpointId: id });
+        return { status: 204, body: null };
+      },
+    }),
+
+    op({
+      method: "POST",
+      path: "/:id/rotate-secret",
+      schema: emptyBody,
+      bodyless: true,
+      handle: async ({ ctx, caller, params }) => {
+        const id = idParam(params.id, noEndpoint);
+        const endpoint = await store.rotateSecret(caller, id, newSigningSecret());
+        if (!endpoint) throw noEndpoint();
+        ctx.log.info("webhook endpoint secret rotated", { endpointId: id });
+        return { status: 200, body: endpoint };
+      },
+    }),
+
+    op({
+      method: "POST",
+      path: "/:id/test",
+      schema: emptyBody,
+      bodyless: true,
+      handle: async ({ caller, params }) => {
+        const eventId = await store.sendTest(caller, idParam(params.id, noEndpoint));
+        if (!eventId) throw noEndpoint();
+        return { status: 202, body: { event_id: eventId } };
+      },
+    }),
+
+    op({
+      method: "GET",
+      path: "/:id/deliveries",
+      schema: emptyBody,
+      handle: async ({ ctx, caller, params }) => {
+        const id = idParam(params.id, noEndpoint);
+        const query = queryOf(listDeliveriesQuery, ctx.url);
+        const page = await store.deliveries(caller, id, query);
+        if (!page) throw noEndpoint();
+        return { status: 200, body: page };
+      },
+    }),
+
+    op({
+      method: "POST",
+      path: "/:id/deliveries/:deliveryId/replay",
+      schema: emptyBody,
+      bodyless: true,
+      handle: async ({ ctx, caller, params }) => {
+        const id = idParam(params.id, noEndpoint);
+        const deliveryId = idParam(params.deliveryId, noDelivery);
+        const replayed = await store.replay(caller, id, deliveryId);
+        if (replayed === null) throw noDelivery();
+        if (!replayed) {
+          throw new HttpError(409, "delivery_in_flight", "The delivery is being attempted right now; retry shortly.");
+        }
+        ctx.log.info("webhook delivery replayed", { endpointId: id, deliveryId });
+        return { status: 202, body: { delivery_id: deliveryId, status: "PENDING" } };
+      },
+    }),
+
+    op({
+      method: "POST",
+      path: "/:id/recover",
+      schema: recoverBody,
+      handle: async ({ ctx, caller, body, params }) => {
+        const id = idParam(params.id, noEndpoint);
+        const replayed = await store.recover(caller, id, body.from, body.to);
+        if (replayed === null) throw noEndpoint();
+        ctx.log.info("webhook deliveries recovered", { endpointId: id, from: body.from, to: body.to, replayed });
+        return { status: 202, body: { replayed } };
+      },
+    }),
+  ];
+}
