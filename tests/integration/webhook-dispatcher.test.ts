@@ -320,6 +320,25 @@ describe("protecting the partner", () => {
     expect(statuses).toEqual(Array(8).fill("SUCCESS"));
   });
 
+  it("disables an endpoint after 5 days of nothing but failures", async () => {
+    const path = `/dying/${randomUUID().slice(0, 6)}`;
+    receiver.answer(path, { status: 500 });
+    const e = await endpoint(path);
+    await publish("order.updated", { n: 1 });
+    await sql`update public.webhook_endpoints set failing_since = now() - interval '4 days 23 hours' where id = ${e.id}`;
+    await dispatch();
+    let [row] = await sql`select active, disabled_reason from public.webhook_endpoints where id = ${e.id}`;
+    expect(row.active).toBe(true);
+
+    await sql`update public.webhook_endpoints set failing_since = now() - interval '5 days 1 minute' where id = ${e.id}`;
+    await timeTravel(e.id);
+    await dispatch();
+    [row] = await sql`select active, disabled_reason from public.webhook_endpoints where id = ${e.id}`;
+    expect(row).toMatchObject({ active: false, disabled_reason: "no successful delivery for 5 days" });
+    const [delivery] = await deliveriesOf(e.id);
+    expect(delivery.status).toBe("PENDING");
+  });
+
   it("refuses at delivery an endpoint that now points at loopback", async () => {
     const dispatcher = await serveFunction("webhook-dispatcher", { ...stack.env, LOG_LEVEL: "error", WEBHOOK_ALLOW_HTTP: "true" }, () => {});
     try {
