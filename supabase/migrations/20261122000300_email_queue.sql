@@ -93,11 +93,13 @@ insert into public.email_templates (key, subject, html, text) values
 on conflict (key) do nothing;
 
 -- ---------------------------------------------------------------------------------------
--- Wake-ups. NOTIFY always (the local stack listens); on Supabase, pg_net calls
--- email-service once per statement with the URL and secret from Vault. Both lookups are
--- dynamic so these migrations also apply to a Postgres without pg_net or Vault.
+-- Wake-ups, shared by every queue worker (email-service here, webhook-dispatcher later).
+-- NOTIFY for the local stack, which listens; on Supabase, pg_net calls the worker once per
+-- inserting statement with the URL and secret from Vault. Both lookups are dynamic so these
+-- migrations also apply to a Postgres without pg_net or Vault.
 -- ---------------------------------------------------------------------------------------
-create function public.wake_email_worker() returns void
+create function public.wake_worker(p_channel text, p_url_secret text, p_wakeup_secret text, p_action text)
+returns void
 language plpgsql
 set search_path = ''
 as $$
@@ -109,42 +111,40 @@ begin
   -- notifying commit waits for the previous one: with it on every paid order, stripe-webhook's
   -- p99 at concurrency 16 went from 26 to 55 ms. One notifier in flight per queue is enough:
   -- the woken worker drains what has committed by then, and the sweep catches the rest.
-  if pg_catalog.pg_try_advisory_xact_lock(pg_catalog.hashtextextended('wake:email_queue', 0)) then
-    perform pg_catalog.pg_notify('email_queue', 'due');
+  if pg_catalog.pg_try_advisory_xact_lock(pg_catalog.hashtextextended('wake:' || p_channel, 0)) then
+    perform pg_catalog.pg_notify(p_channel, 'due');
   end if;
   if not exists (select 1 from pg_catalog.pg_extension where extname = 'pg_net')
      or not exists (select 1 from pg_catalog.pg_namespace where nspname = 'vault') then
     return;
   end if;
-  execute $q$select decrypted_secret from vault.decrypted_secrets where name = 'email_service_url'$q$ into v_url;
-  execute $q$select decrypted_secret from vault.decrypted_secrets where name = 'email_wakeup_secret'$q$ into v_secret;
+  execute 'select decrypted_secret from vault.decrypted_secrets where name = $1' into v_url using p_url_secret;
+  execute 'select decrypted_secret from vault.decrypted_secrets where name = $1' into v_secret using p_wakeup_secret;
   if v_url is null or v_secret is null then
     return;
   end if;
-  execute $q$select net.http_post(url := $1, body := '{"action":"drain"}'::jsonb,
+  execute $q$select net.http_post(url := $1, body := jsonb_build_object('action', $3),
                 headers := jsonb_build_object('content-type', 'application/json', 'x-wakeup-secret', $2),
                 timeout_milliseconds := 5000)$q$
-    using v_url, v_secret;
+    using v_url, v_secret, p_action;
 end;
 $$;
 
-create function public.email_queue_wake() returns trigger
+-- Statement-level trigger body: the arguments are wake_worker's, so each queue declares its
+-- wake-up in its `create trigger` alone.
+create function public.wake_worker_after_insert() returns trigger
 language plpgsql
 set search_path = ''
 as $$
 begin
-  perform public.wake_email_worker();
+  perform public.wake_worker(tg_argv[0], tg_argv[1], tg_argv[2], tg_argv[3]);
   return null;
 end;
 $$;
 
--- Statement level: a trigger that pays 1,000 orders at once wakes the worker once, not 1,000 times.
-create trigger email_queue_wake after insert on public.email_queue
-  for each statement execute function public.email_queue_wake();
-
--- The sweep: retries fall due without any insert to wake the worker. Scheduled now if
--- pg_cron is installed; call it again after enabling pg_cron later.
-create function public.schedule_email_sweep() returns boolean
+-- Schedules `p_command` every minute under `p_job` if pg_cron is installed; returns whether it
+-- did. Call it again after enabling pg_cron later.
+create function public.schedule_sweep(p_job text, p_command text) returns boolean
 language plpgsql
 set search_path = ''
 as $$
@@ -152,10 +152,26 @@ begin
   if not exists (select 1 from pg_catalog.pg_extension where extname = 'pg_cron') then
     return false;
   end if;
-  execute $q$select cron.schedule('email-queue-sweep', '* * * * *', 'select public.wake_email_worker()')$q$;
+  execute 'select cron.schedule($1, ''* * * * *'', $2)' using p_job, p_command;
   return true;
 end;
 $$;
+
+create function public.wake_email_worker() returns void
+language sql
+set search_path = ''
+as $$ select public.wake_worker('email_queue', 'email_service_url', 'email_wakeup_secret', 'drain') $$;
+
+-- Statement level: a trigger that pays 1,000 orders at once wakes the worker once, not 1,000 times.
+create trigger email_queue_wake after insert on public.email_queue
+  for each statement execute function public.wake_worker_after_insert(
+    'email_queue', 'email_service_url', 'email_wakeup_secret', 'drain');
+
+-- The sweep: retries fall due without any insert to wake the worker.
+create function public.schedule_email_sweep() returns boolean
+language sql
+set search_path = ''
+as $$ select public.schedule_sweep('email-queue-sweep', 'select public.wake_email_worker()') $$;
 
 select public.schedule_email_sweep();
 
@@ -364,8 +380,8 @@ begin
 end;
 $$;
 
-revoke execute on function public.wake_email_worker(), public.email_queue_wake(),
-  public.schedule_email_sweep(), public.enqueue_email(text, text, jsonb, text),
+revoke execute on function public.wake_worker(text, text, text, text), public.wake_worker_after_insert(),
+  public.schedule_sweep(text, text), public.wake_email_worker(), public.schedule_email_sweep(), public.enqueue_email(text, text, jsonb, text),
   public.enqueue_order_emails(), public.claim_email_jobs(text, integer, integer),
   public.assign_email_send_key(uuid[], uuid), public.complete_email_jobs(uuid[], text[]),
   public.fail_email_jobs(uuid[], text, text, integer, boolean)

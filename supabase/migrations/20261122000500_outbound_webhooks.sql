@@ -204,61 +204,18 @@ create trigger orders_publish_events after insert or update on public.orders
 -- Wake-ups, as for email: NOTIFY locally, pg_net per statement and a pg_cron sweep on Supabase.
 -- ---------------------------------------------------------------------------------------
 create function public.wake_webhook_dispatcher() returns void
-language plpgsql
+language sql
 set search_path = ''
-as $$
-declare
-  v_url text;
-  v_secret text;
-begin
-  -- NOTIFY makes Postgres take a database-wide lock while the transaction commits, so every
-  -- notifying commit waits for the previous one: with it on every paid order, stripe-webhook's
-  -- p99 at concurrency 16 went from 26 to 55 ms. One notifier in flight per queue is enough:
-  -- the woken worker drains what has committed by then, and the sweep catches the rest.
-  if pg_catalog.pg_try_advisory_xact_lock(pg_catalog.hashtextextended('wake:webhook_deliveries', 0)) then
-    perform pg_catalog.pg_notify('webhook_deliveries', 'due');
-  end if;
-  if not exists (select 1 from pg_catalog.pg_extension where extname = 'pg_net')
-     or not exists (select 1 from pg_catalog.pg_namespace where nspname = 'vault') then
-    return;
-  end if;
-  execute $q$select decrypted_secret from vault.decrypted_secrets where name = 'webhook_dispatcher_url'$q$ into v_url;
-  execute $q$select decrypted_secret from vault.decrypted_secrets where name = 'webhook_wakeup_secret'$q$ into v_secret;
-  if v_url is null or v_secret is null then
-    return;
-  end if;
-  execute $q$select net.http_post(url := $1, body := '{"action":"dispatch"}'::jsonb,
-                headers := jsonb_build_object('content-type', 'application/json', 'x-wakeup-secret', $2),
-                timeout_milliseconds := 5000)$q$
-    using v_url, v_secret;
-end;
-$$;
-
-create function public.webhook_deliveries_wake() returns trigger
-language plpgsql
-set search_path = ''
-as $$
-begin
-  perform public.wake_webhook_dispatcher();
-  return null;
-end;
-$$;
+as $$ select public.wake_worker('webhook_deliveries', 'webhook_dispatcher_url', 'webhook_wakeup_secret', 'dispatch') $$;
 
 create trigger webhook_deliveries_wake after insert on public.webhook_deliveries
-  for each statement execute function public.webhook_deliveries_wake();
+  for each statement execute function public.wake_worker_after_insert(
+    'webhook_deliveries', 'webhook_dispatcher_url', 'webhook_wakeup_secret', 'dispatch');
 
 create function public.schedule_webhook_sweep() returns boolean
-language plpgsql
+language sql
 set search_path = ''
-as $$
-begin
-  if not exists (select 1 from pg_catalog.pg_extension where extname = 'pg_cron') then
-    return false;
-  end if;
-  execute $q$select cron.schedule('webhook-deliveries-sweep', '* * * * *', 'select public.wake_webhook_dispatcher()')$q$;
-  return true;
-end;
-$$;
+as $$ select public.schedule_sweep('webhook-deliveries-sweep', 'select public.wake_webhook_dispatcher()') $$;
 
 select public.schedule_webhook_sweep();
 
@@ -565,7 +522,7 @@ $$;
 
 revoke execute on function public.webhook_api_version(), public.webhook_subscribes(text[], text),
   public.publish_event(text, uuid, jsonb), public.publish_order_events(),
-  public.wake_webhook_dispatcher(), public.webhook_deliveries_wake(), public.schedule_webhook_sweep(),
+  public.wake_webhook_dispatcher(), public.schedule_webhook_sweep(),
   public.webhook_retry_delay(integer),
   public.claim_webhook_deliveries(text, integer, integer, integer),
   public.release_webhook_delivery(uuid, double precision),

@@ -1,7 +1,6 @@
 import type { Sql } from "../_shared/db.ts";
 import { createHandler, type PipelineDeps } from "../_shared/http/pipeline.ts";
 import { createPostgresRateLimiter } from "../_shared/rate-limit.ts";
-import type { UrlCheck } from "../_shared/ssrf.ts";
 import { authenticateWorkerCall, type WorkerCredentials } from "../_shared/worker-auth.ts";
 import { z } from "zod";
 import { dispatch, type DispatchDeps } from "./dispatch.ts";
@@ -9,15 +8,14 @@ import { deliveryQueue } from "./queue.ts";
 import { postDelivery } from "./send.ts";
 
 /** What the webhook-dispatcher handler needs. */
-export interface DispatcherDeps extends PipelineDeps, WorkerCredentials {
+export interface DispatcherDeps extends
+  PipelineDeps,
+  WorkerCredentials,
+  Pick<
+    DispatchDeps,
+    "checkUrl" | "leaseSeconds" | "cooldownSeconds" | "circuitThreshold" | "timeoutMs" | "concurrency" | "budgetMs"
+  > {
   sql: Sql;
-  checkUrl: (url: string) => Promise<UrlCheck>;
-  leaseSeconds: number;
-  cooldownSeconds: number;
-  circuitThreshold: number;
-  timeoutMs: number;
-  concurrency: number;
-  budgetMs: number;
 }
 
 /** `{"action": "dispatch"}`: send what is due now. */
@@ -31,9 +29,9 @@ export function createDispatcherHandler(deps: DispatcherDeps): (req: Request) =>
   const dispatchDeps: Omit<DispatchDeps, "log"> = {
     queue: deliveryQueue(deps.sql),
     takeToken: createPostgresRateLimiter(deps.sql),
-    checkUrl: deps.checkUrl,
     post: postDelivery,
     workerId: `webhook-dispatcher:${crypto.randomUUID()}`,
+    checkUrl: deps.checkUrl,
     leaseSeconds: deps.leaseSeconds,
     cooldownSeconds: deps.cooldownSeconds,
     circuitThreshold: deps.circuitThreshold,
