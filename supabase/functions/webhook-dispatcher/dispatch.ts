@@ -1,5 +1,4 @@
 import type { Logger } from "../_shared/log.ts";
-import type { RateLimiter } from "../_shared/rate-limit.ts";
 import type { UrlCheck } from "../_shared/ssrf.ts";
 import { classifyStatus, retryAfterSeconds } from "./classify.ts";
 import type { ClaimedDelivery, DeliveryQueue } from "./queue.ts";
@@ -9,7 +8,6 @@ import { signDelivery } from "./sign.ts";
 /** What a dispatch run needs. */
 export interface DispatchDeps {
   queue: DeliveryQueue;
-  takeToken: RateLimiter;
   checkUrl: (url: string) => Promise<UrlCheck>;
   post: (url: string, body: string, headers: Record<string, string>, timeoutMs: number) => Promise<AttemptResult>;
   workerId: string;
@@ -30,19 +28,17 @@ export interface DispatchReport {
   succeeded: number;
   retried: number;
   failed: number;
-  /** Handed back unsent because the endpoint's rate limit said wait. */
-  deferred: number;
 }
 
 /**
  * Claims due deliveries and sends them until none are due or the budget is spent. The pool
  * refills as deliveries finish rather than batch by batch, so one partner that takes the full
- * timeout to answer never holds back the others. Each delivery passes the SSRF guard again
- * (DNS may have changed since the endpoint was registered) and the endpoint's token bucket
- * before it is signed and sent.
+ * timeout to answer never holds back the others. The claim already respects each endpoint's
+ * concurrency cap and token bucket; each delivery passes the SSRF guard again (DNS may have
+ * changed since the endpoint was registered) before it is signed and sent.
  */
 export async function dispatch(deps: DispatchDeps): Promise<DispatchReport> {
-  const report: DispatchReport = { claimed: 0, succeeded: 0, retried: 0, failed: 0, deferred: 0 };
+  const report: DispatchReport = { claimed: 0, succeeded: 0, retried: 0, failed: 0 };
   // One DNS answer per URL per run: 10,000 deliveries to one partner need not be 10,000 lookups.
   const checks = new Map<string, Promise<UrlCheck>>();
   const checkUrl = (url: string) => {
@@ -97,16 +93,6 @@ async function deliverOne(
       error: `refused by the SSRF guard: ${check.reason}`,
     }, deps.circuitThreshold);
     report[outcome === "retry" ? "retried" : "failed"]++;
-    return;
-  }
-
-  const token = await deps.takeToken(`webhook-endpoint:${delivery.endpoint_id}`, {
-    ratePerSecond: delivery.rate_limit_per_minute / 60,
-    burst: delivery.rate_limit_burst,
-  });
-  if (!token.allowed) {
-    await deps.queue.release(delivery.delivery_id, (token.retryAfterMs ?? token.retryAfterSeconds * 1000) / 1000);
-    report.deferred++;
     return;
   }
 

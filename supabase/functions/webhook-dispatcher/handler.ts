@@ -1,6 +1,5 @@
 import type { Sql } from "../_shared/db.ts";
 import { createHandler, type PipelineDeps } from "../_shared/http/pipeline.ts";
-import { createPostgresRateLimiter } from "../_shared/rate-limit.ts";
 import { authenticateWorkerCall, type WorkerCredentials } from "../_shared/worker-auth.ts";
 import { z } from "zod";
 import { dispatch, type DispatchDeps } from "./dispatch.ts";
@@ -28,7 +27,6 @@ const dispatchRequest = z.object({ action: z.literal("dispatch") });
 export function createDispatcherHandler(deps: DispatcherDeps): (req: Request) => Promise<Response> {
   const dispatchDeps: Omit<DispatchDeps, "log"> = {
     queue: deliveryQueue(deps.sql),
-    takeToken: createPostgresRateLimiter(deps.sql),
     post: postDelivery,
     workerId: `webhook-dispatcher:${crypto.randomUUID()}`,
     checkUrl: deps.checkUrl,

@@ -13,8 +13,6 @@ export interface ClaimedDelivery {
   secret: string;
   previous_secret: string | null;
   legacy_signature: boolean;
-  rate_limit_per_minute: number;
-  rate_limit_burst: number;
 }
 
 /** One attempt's record, for `complete_webhook_attempt`. */
@@ -34,8 +32,6 @@ export function deliveryQueue(sql: Sql) {
     claim: (worker: string, limit: number, leaseSeconds: number, cooldownSeconds: number) =>
       sql<ClaimedDelivery[]>`
         select * from public.claim_webhook_deliveries(${worker}, ${limit}, ${leaseSeconds}, ${cooldownSeconds})`,
-    release: (deliveryId: string, delaySeconds: number) =>
-      sql`select public.release_webhook_delivery(${deliveryId}, ${delaySeconds})`,
     complete: async (deliveryId: string, record: AttemptRecord, circuitThreshold: number) => {
       const [row] = await sql<{ status: string }[]>`
         select public.complete_webhook_attempt(
