@@ -270,6 +270,63 @@ begin
 end;
 $$;
 
+-- The bookkeeping every inbound webhook function shares, around its provider-specific effect.
+-- begin_webhook_event serializes copies of one event on a transaction-scoped advisory lock
+-- keyed by its id, so a second copy waits for the first to commit, then sees it: it returns
+-- the stored row when the event was already settled (a duplicate), and no row when the caller
+-- should apply it (new, or failed before).
+create function public.begin_webhook_event(p_provider text, p_event_id text)
+returns table (status text, outcome text, error text)
+language plpgsql
+set search_path = ''
+as $$
+begin
+  perform pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended(p_provider || ':' || p_event_id, 0));
+  return query
+    select e.status, e.outcome, e.error from public.webhook_events e
+    where e.provider = p_provider and e.event_id = p_event_id and e.status <> 'failed';
+end;
+$$;
+
+-- Stores the event once, with what its effect did, and returns its status: 'ignored' and
+-- 'unmatched…' outcomes keep their name, everything else was processed.
+create function public.finish_webhook_event(
+  p_provider text,
+  p_event_id text,
+  p_event_type text,
+  p_created_at timestamptz,
+  p_payload jsonb,
+  p_outcome text,
+  p_request_id text,
+  p_api_version text default null,
+  p_livemode boolean default null
+) returns text
+language plpgsql
+set search_path = ''
+as $$
+declare
+  v_status text := case
+    when p_outcome = 'ignored' then 'ignored'
+    when p_outcome like 'unmatched%' then 'unmatched'
+    else 'processed'
+  end;
+begin
+  insert into public.webhook_events as e (
+    provider, event_id, event_type, api_version, livemode, event_created_at, payload,
+    status, outcome, request_id, processed_at)
+  values (p_provider, p_event_id, p_event_type, p_api_version, p_livemode, p_created_at, p_payload,
+          v_status, p_outcome, p_request_id, now())
+  on conflict (provider, event_id) do update set
+    status = excluded.status,
+    outcome = excluded.outcome,
+    error = null,
+    attempts = e.attempts + 1,
+    request_id = excluded.request_id,
+    processed_at = excluded.processed_at;
+  return v_status;
+end;
+$$;
+
 -- Records the event and applies p_effect (planned by the function from the verified event)
 -- in one transaction. Copies of one event serialize on a transaction-scoped advisory lock
 -- keyed by its id, so the second copy waits for the first to commit and then sees it as a
@@ -293,13 +350,9 @@ declare
   v_at timestamptz := to_timestamp(p_created);
   v_seen record;
   v_outcome text;
-  v_status text;
 begin
-  perform pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended('stripe:' || p_event_id, 0));
-
-  select e.status, e.outcome, e.error into v_seen
-  from public.webhook_events e where e.provider = 'stripe' and e.event_id = p_event_id;
-  if found and v_seen.status <> 'failed' then
+  select * into v_seen from public.begin_webhook_event('stripe', p_event_id);
+  if found then
     return query select v_seen.status, v_seen.outcome, true, v_seen.error;
     return;
   end if;
@@ -310,26 +363,10 @@ begin
     when 'invoice' then public.apply_invoice_effect(p_effect, v_at, p_event_id)
     else 'ignored'
   end;
-  v_status := case
-    when v_outcome = 'ignored' then 'ignored'
-    when v_outcome like 'unmatched%' then 'unmatched'
-    else 'processed'
-  end;
-
-  insert into public.webhook_events as e (
-    provider, event_id, event_type, api_version, livemode, event_created_at, payload,
-    status, outcome, request_id, processed_at)
-  values ('stripe', p_event_id, p_event_type, p_api_version, p_livemode, v_at, p_payload,
-          v_status, v_outcome, p_request_id, now())
-  on conflict (provider, event_id) do update set
-    status = excluded.status,
-    outcome = excluded.outcome,
-    error = null,
-    attempts = e.attempts + 1,
-    request_id = excluded.request_id,
-    processed_at = excluded.processed_at;
-
-  return query select v_status, v_outcome, false, null::text;
+  return query select
+    public.finish_webhook_event('stripe', p_event_id, p_event_type, v_at, p_payload, v_outcome, p_request_id,
+                                p_api_version, p_livemode),
+    v_outcome, false, null::text;
 end;
 $$;
 
@@ -365,6 +402,8 @@ $$;
 revoke execute on function public.apply_order_effect(jsonb, timestamptz, text),
   public.apply_subscription_effect(jsonb, timestamptz, text),
   public.apply_invoice_effect(jsonb, timestamptz, text),
+  public.begin_webhook_event(text, text),
+  public.finish_webhook_event(text, text, text, timestamptz, jsonb, text, text, text, boolean),
   public.apply_stripe_event(text, text, bigint, boolean, text, jsonb, jsonb, text),
   public.record_webhook_event_failure(text, text, text, timestamptz, jsonb, text, text, text, boolean)
   from public, anon, authenticated;

@@ -119,13 +119,9 @@ declare
     when p_event_type = 'email.bounced' and lower(coalesce(p_bounce_type, 'permanent')) = 'permanent' then 'hard_bounce'
   end;
   v_outcome text;
-  v_status text;
 begin
-  perform pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended('resend:' || p_svix_id, 0));
-
-  select e.status, e.outcome into v_seen
-  from public.webhook_events e where e.provider = 'resend' and e.event_id = p_svix_id;
-  if found and v_seen.status <> 'failed' then
+  select * into v_seen from public.begin_webhook_event('resend', p_svix_id);
+  if found then
     return query select v_seen.status, v_seen.outcome, true;
     return;
   end if;
@@ -142,20 +138,9 @@ begin
   end if;
 
   v_outcome := public.apply_email_event(p_message_id, p_event_type, p_created_at, p_payload);
-  v_status := case v_outcome when 'ignored' then 'ignored' when 'unmatched_message' then 'unmatched' else 'processed' end;
-
-  insert into public.webhook_events as e (
-    provider, event_id, event_type, event_created_at, payload, status, outcome, request_id, processed_at)
-  values ('resend', p_svix_id, p_event_type, p_created_at, p_payload, v_status, v_outcome, p_request_id, now())
-  on conflict (provider, event_id) do update set
-    status = excluded.status,
-    outcome = excluded.outcome,
-    error = null,
-    attempts = e.attempts + 1,
-    request_id = excluded.request_id,
-    processed_at = excluded.processed_at;
-
-  return query select v_status, v_outcome, false;
+  return query select
+    public.finish_webhook_event('resend', p_svix_id, p_event_type, p_created_at, p_payload, v_outcome, p_request_id),
+    v_outcome, false;
 end;
 $$;
 

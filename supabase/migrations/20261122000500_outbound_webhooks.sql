@@ -170,8 +170,14 @@ language plpgsql
 set search_path = ''
 as $$
 declare
-  v_order jsonb := to_jsonb(new) - 'status_event_id' - 'status_event_at';
+  v_order jsonb;
 begin
+  -- Every Stripe event that touches an order passes here: with no endpoint at all, skip
+  -- building the payload. (publish_event still checks each type's subscribers.)
+  if not exists (select 1 from public.webhook_endpoints e where e.active and e.disabled_at is null) then
+    return null;
+  end if;
+  v_order := to_jsonb(new) - 'status_event_id' - 'status_event_at';
   if tg_op = 'INSERT' then
     perform public.publish_event('order.created', new.tenant_id, v_order);
     return null;
@@ -531,15 +537,10 @@ returns integer
 language sql
 set search_path = ''
 as $$
-  with recovered as (
-    update public.webhook_deliveries set
-      status = 'PENDING', attempts = 0, next_attempt_at = now(), locked_until = null, locked_by = null,
-      completed_at = null, updated_at = now()
-    where endpoint_id = p_endpoint_id and status in ('FAILED', 'RETRY_EXHAUSTED')
-      and created_at >= p_from and created_at < p_to
-    returning 1
-  )
-  select count(*)::integer from recovered;
+  select count(*) filter (where public.replay_webhook_delivery(d.id))::integer
+  from public.webhook_deliveries d
+  where d.endpoint_id = p_endpoint_id and d.status in ('FAILED', 'RETRY_EXHAUSTED')
+    and d.created_at >= p_from and d.created_at < p_to;
 $$;
 
 revoke execute on function public.webhook_api_version(), public.webhook_subscribes(text[], text),
