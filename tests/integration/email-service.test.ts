@@ -2,24 +2,23 @@ import { randomUUID } from "node:crypto";
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { serveFunction } from "../../dev/stack/functions.ts";
-import { startThrowawayStack, type ThrowawayStack } from "../../dev/stack/throwaway.ts";
+import type { ThrowawayStack } from "../../dev/stack/throwaway.ts";
 import { signStripePayload, stripeEvent } from "../../dev/stripe/fixtures.ts";
+import { type OwnStack, startOwnStack } from "../helpers/own-stack.ts";
+import { until } from "../helpers/until.ts";
 
-// Draining claims every due job in the database, so these tests run on a stack of their
-// own: the shared test database's other files enqueue jobs they manage themselves.
+// Draining claims every due job in the database: these tests run on a stack of their own.
+let own: OwnStack;
 let stack: ThrowawayStack;
 let sql: postgres.Sql;
 
 beforeAll(async () => {
-  stack = await startThrowawayStack("email-test", { LOG_LEVEL: "warn", EMAIL_DRAIN_SECONDS: "10" });
-  sql = postgres(stack.env.DATABASE_URL, { max: 4, onnotice: () => {} });
+  own = await startOwnStack("email-test", { LOG_LEVEL: "warn", EMAIL_DRAIN_SECONDS: "10" });
+  ({ stack, sql } = own);
   await control("rate-limit", { perSecond: 0 });
 }, 120_000);
 
-afterAll(async () => {
-  await sql?.end();
-  await stack?.dispose();
-});
+afterAll(() => own?.close());
 
 const fn = (name: string) => `${stack.env.SUPABASE_URL}/functions/v1/${name}`;
 
@@ -61,15 +60,6 @@ async function enqueue(template: string, to: string, data: Record<string, unknow
 async function job(id: string) {
   const [row] = await sql`select * from public.email_queue where id = ${id}`;
   return row;
-}
-
-async function until<T>(probe: () => Promise<T>, done: (value: T) => boolean, what: string): Promise<T> {
-  for (let i = 0; i < 200; i++) {
-    const value = await probe();
-    if (done(value)) return value;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`timed out waiting for ${what}`);
 }
 
 const makeDue = (id: string) => sql`update public.email_queue set next_attempt_at = now() where id = ${id}`;

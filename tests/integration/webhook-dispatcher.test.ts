@@ -3,29 +3,31 @@ import postgres from "postgres";
 import { Webhook } from "standardwebhooks";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { serveFunction } from "../../dev/stack/functions.ts";
-import { startThrowawayStack, type ThrowawayStack } from "../../dev/stack/throwaway.ts";
+import type { ThrowawayStack } from "../../dev/stack/throwaway.ts";
+import { type OwnStack, startOwnStack } from "../helpers/own-stack.ts";
 import { type Receiver, startReceiver } from "../helpers/receiver.ts";
+import { until } from "../helpers/until.ts";
 
 // A dispatch claims every due delivery in its database, so these tests have a stack of
 // their own; the shared test database's other files create endpoints they manage themselves.
+let own: OwnStack;
 let stack: ThrowawayStack;
 let sql: postgres.Sql;
 let receiver: Receiver;
 
 beforeAll(async () => {
-  stack = await startThrowawayStack("webhook-test", {
+  own = await startOwnStack("webhook-test", {
     LOG_LEVEL: "error",
     WEBHOOK_TIMEOUT_MS: "500",
     WEBHOOK_DISPATCH_SECONDS: "5",
   });
-  sql = postgres(stack.env.DATABASE_URL, { max: 4, onnotice: () => {} });
+  ({ stack, sql } = own);
   receiver = await startReceiver();
 }, 120_000);
 
 afterAll(async () => {
   await receiver?.close();
-  await sql?.end();
-  await stack?.dispose();
+  await own?.close();
 });
 
 // Each test starts with no endpoint subscribed, so earlier tests' endpoints receive nothing new.
@@ -391,8 +393,7 @@ describe("replay and crashes", () => {
     const acknowledged = async () =>
       (await deliveriesOf(fast.id)).filter((d) => d.status === "SUCCESS").length === 20 &&
       receiver.received(slowPath).length >= 10;
-    for (let i = 0; i < 400 && !(await acknowledged()); i++) await new Promise((r) => setTimeout(r, 25));
-    expect(await acknowledged()).toBe(true);
+    await until(acknowledged, Boolean, "the fast deliveries to be acknowledged");
     doomed.process.kill("SIGKILL");
     await doomed.stop();
     receiver.release();
