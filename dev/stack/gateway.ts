@@ -45,8 +45,11 @@ export function startGateway(
       if (problem) return reply(res, 401, "unauthorized", problem);
     }
     const headers = { ...req.headers };
-    // Tests simulate clients by sending x-forwarded-for; otherwise the socket address is the client.
-    headers["x-forwarded-for"] ??= req.socket.remoteAddress ?? "127.0.0.1";
+    // Like a real proxy, append the address the request came from; entries before it were
+    // written by the client (or by proxies further out) and functions trust them only as far
+    // as TRUSTED_PROXY_HOPS says.
+    const peer = req.socket.remoteAddress ?? "127.0.0.1";
+    headers["x-forwarded-for"] = req.headers["x-forwarded-for"] ? `${req.headers["x-forwarded-for"]}, ${peer}` : peer;
     const upstream = request(
       {
         host: "127.0.0.1",

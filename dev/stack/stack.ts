@@ -107,7 +107,9 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     // Partners' receivers in local development run on this machine: allow plain http and
     // loopback here (never in production, where the SSRF guard refuses both).
     const localWebhookPolicy = { WEBHOOK_ALLOW_HTTP: "true", WEBHOOK_ALLOWED_HOSTS: "127.0.0.1,localhost,::1" };
-    const functionEnv = { ...localWebhookPolicy, ...options.functionEnv, ...env };
+    // An app in development is served from localhost on some port.
+    const localBrowserPolicy = { CORS_ALLOWED_ORIGINS: "http://localhost:*,http://127.0.0.1:*" };
+    const functionEnv = { ...localWebhookPolicy, ...localBrowserPolicy, ...options.functionEnv, ...env };
 
     const routes = new Map<string, GatewayRoute>();
     const specs = discoverFunctions();

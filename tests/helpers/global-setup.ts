@@ -26,7 +26,13 @@ export default async function setup(project: TestProject) {
   const stack = await startThrowawayStack(
     "integrations-test",
     // Two endpoint secrets, as during a rotation: tests sign with either.
-    { LOG_LEVEL: "warn", STRIPE_WEBHOOK_SECRET: `${whsec()},${whsec()}` },
+    {
+      LOG_LEVEL: "warn",
+      STRIPE_WEBHOOK_SECRET: `${whsec()},${whsec()}`,
+      // Tests play the outer proxy: the x-forwarded-for entry they send is the client's address.
+      TRUSTED_PROXY_HOPS: "2",
+      CORS_ALLOWED_ORIGINS: "https://shop.example,https://*.shop.example",
+    },
     process.env.TEST_DATABASE_URL || undefined,
   );
   project.provide("stack", { ...stack.env, adminUrl: stack.adminUrl, localDir: stack.localDir });

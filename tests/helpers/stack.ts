@@ -1,3 +1,4 @@
+import { SignJWT } from "jose";
 import postgres from "postgres";
 import { afterAll, inject } from "vitest";
 import { signStripePayload } from "../../dev/stripe/fixtures.ts";
@@ -10,6 +11,15 @@ export const [stripeSecret, previousStripeSecret] = stack.STRIPE_WEBHOOK_SECRET.
 
 /** URL of a function behind the gateway. */
 export const functionUrl = (name: string) => `${stack.SUPABASE_URL}/functions/v1/${name}`;
+
+/** A JWT signed with the stack's project secret, valid for an hour: a user's session token or an admin's. */
+export function signJwt(claims: Record<string, unknown>) {
+  return new SignJWT(claims)
+    .setProtectedHeader({ alg: "HS256", typ: "JWT" })
+    .setIssuedAt()
+    .setExpirationTime("1h")
+    .sign(new TextEncoder().encode(stack.SUPABASE_JWT_SECRET));
+}
 
 /** A SQL client on the test database, closed after the file's tests. */
 export function testSql() {

@@ -1,8 +1,7 @@
 import { randomUUID } from "node:crypto";
-import { SignJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type ServedFunction, serveFunction } from "../../dev/stack/functions.ts";
-import { functionUrl, stack, testSql } from "../helpers/stack.ts";
+import { functionUrl, signJwt, stack, testSql } from "../helpers/stack.ts";
 
 // These tests share the stack's database with other files: every tenant is a fresh uuid, and
 // endpoints whose deliveries are inspected are inactive, so no dispatcher run touches them.
@@ -72,14 +71,6 @@ async function createEndpoint(body: Record<string, unknown> = {}, token?: string
   expect(res.status, res.text).toBe(201);
   created.push(res.body.id);
   return res.body as Record<string, unknown> & { id: string; secret: string };
-}
-
-function signJwt(claims: Record<string, unknown>) {
-  return new SignJWT(claims)
-    .setProtectedHeader({ alg: "HS256", typ: "JWT" })
-    .setIssuedAt()
-    .setExpirationTime("1h")
-    .sign(new TextEncoder().encode(stack.SUPABASE_JWT_SECRET));
 }
 
 const adminOf = (tenantId: string) => signJwt({ role: "authenticated", app_metadata: { role: "admin", tenant_id: tenantId } });

@@ -177,9 +177,9 @@ describe("gateway: routing and forwarding", () => {
     expect(seen[0].headers["x-forwarded-for"]).toBe("127.0.0.1");
   });
 
-  it("keeps an x-forwarded-for the client sent", async () => {
+  it("appends the client address to an x-forwarded-for the client sent, as a proxy does", async () => {
     await send("/public-hook", { headers: { "x-forwarded-for": "203.0.113.9" } });
-    expect(seen[0].headers["x-forwarded-for"]).toBe("203.0.113.9");
+    expect(seen[0].headers["x-forwarded-for"]).toBe("203.0.113.9, 127.0.0.1");
   });
 
   it("answers 503 when the function is not running", async () => {

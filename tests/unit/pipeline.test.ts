@@ -5,6 +5,8 @@ import { createHandler, type HandlerResult, type Route } from "../../supabase/fu
 import { requestIdOf } from "../../supabase/functions/_shared/http/request-id.ts";
 import type { ClaimOutcome, IdempotencyStore } from "../../supabase/functions/_shared/idempotency.ts";
 import { createLogger } from "../../supabase/functions/_shared/log.ts";
+import { redact } from "../../supabase/functions/_shared/redact.ts";
+import type { ClientIpPolicy } from "../../supabase/functions/_shared/http/client-ip.ts";
 import type { RateLimitDecision } from "../../supabase/functions/_shared/rate-limit.ts";
 import type { SecurityEvent, SecurityLogger } from "../../supabase/functions/_shared/security-logger.ts";
 
@@ -64,6 +66,8 @@ interface HarnessOptions {
   rateLimit?: RateLimitDecision;
   handle?: () => Promise<HandlerResult>;
   withSecurityLogger?: boolean;
+  clientIp?: ClientIpPolicy;
+  anonymizeIp?: (ip: string) => Promise<string>;
 }
 
 /** A route that accepts POST with an `x-signature: good` header, for tenant "acme" only. */
@@ -110,7 +114,12 @@ function harness(options: HarnessOptions = {}): Harness {
     },
   };
   const logger = createLogger({ fn: "orders" }, { sink: (line) => logLines.push(line) });
-  const deps = options.withSecurityLogger === false ? { logger } : { logger, securityLogger };
+  const deps = {
+    logger,
+    securityLogger: options.withSecurityLogger === false ? undefined : securityLogger,
+    clientIp: options.clientIp,
+    anonymizeIp: options.anonymizeIp,
+  };
   return { handler: createHandler(route, deps), calls, handled, security, logLines, store };
 }
 
@@ -514,8 +523,8 @@ describe("pipeline: security events", () => {
     ["400 invalid JSON", {}, post("{", forwarded), 400, "malformed_payload"],
     ["400 schema failure", {}, post({ sku: 1 }, forwarded), 400, "malformed_payload"],
     ["429 rate limited", { rateLimit: { allowed: false, retryAfterSeconds: 1 } }, post(validBody, forwarded), 429, "rate_limited"],
-  ] as const)("records %s with the first x-forwarded-for hop as source", async (_l, opts, req, status, kind) => {
-    const h = harness(opts);
+  ] as const)("records %s with the client the trusted proxies saw as source", async (_l, opts, req, status, kind) => {
+    const h = harness({ ...opts, clientIp: { header: "x-forwarded-for", trustedHops: 2 } });
     const res = await call(h, req);
     expect(res.status).toBe(status);
     expect(h.security).toHaveLength(1);
@@ -544,10 +553,25 @@ describe("pipeline: security events", () => {
     expect(h.security).toEqual([]);
   });
 
-  it("uses x-real-ip when x-forwarded-for is absent", async () => {
+  it("ignores the hops a client wrote itself: with one trusted proxy the source is the last entry", async () => {
     const h = harness();
-    await call(h, post(validBody, { "x-real-ip": "198.51.100.3", "x-signature": "forged" }));
+    await call(h, post(validBody, { "x-forwarded-for": "1.2.3.4, 198.51.100.3", "x-signature": "forged" }));
     expect(h.security[0].source).toBe("198.51.100.3");
+  });
+
+  it("reads a single-value header such as cf-connecting-ip when configured", async () => {
+    const h = harness({ clientIp: { header: "cf-connecting-ip", trustedHops: 1 } });
+    await call(h, post(validBody, { ...forwarded, "cf-connecting-ip": "192.0.2.44", "x-signature": "forged" }));
+    expect(h.security[0].source).toBe("192.0.2.44");
+  });
+
+  it("records the anonymized source when the function anonymizes addresses", async () => {
+    const seen: string[] = [];
+    const h = harness({ anonymizeIp: (ip) => (seen.push(ip), Promise.resolve("anon-7f3a")) });
+    await call(h, post(validBody, { ...forwarded, "x-signature": "forged" }));
+    expect(seen).toEqual(["10.0.0.1"]);
+    expect(h.security[0].source).toBe("anon-7f3a");
+    expect(JSON.stringify(redact(h.security[0]))).not.toMatch(/203\.0\.113\.7|10\.0\.0\.1/);
   });
 
   it("still answers 401 when no securityLogger is wired", async () => {

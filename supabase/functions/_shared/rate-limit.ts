@@ -33,3 +33,8 @@ export function createPostgresRateLimiter(sql: Sql): RateLimiter {
     };
   };
 }
+
+/** `limit` requests a minute, all of which may come at once. */
+export function perMinute(limit: number): RateLimitPolicy {
+  return { ratePerSecond: limit / 60, burst: limit };
+}

@@ -1,4 +1,5 @@
 import type { Config } from "./config.ts";
+import type { ClientIpPolicy } from "./http/client-ip.ts";
 import { createSql, type Sql } from "./db.ts";
 import { createLogger, type Logger } from "./log.ts";
 import { createSecurityLogger, type SecurityLogger } from "./security-logger.ts";
@@ -9,6 +10,7 @@ export interface Runtime {
   logger: Logger;
   securityLogger: SecurityLogger;
   maxBodyBytes: number;
+  clientIp: ClientIpPolicy;
 }
 
 /** The database pool, logger and securityLogger of function `name`, from its configuration. */
@@ -23,5 +25,6 @@ export function createRuntime(name: string, config: Config): Runtime {
       alertWindowSeconds: config.SECURITY_ALERT_WINDOW_SECONDS,
     }),
     maxBodyBytes: config.MAX_BODY_BYTES,
+    clientIp: { header: config.CLIENT_IP_HEADER, trustedHops: config.TRUSTED_PROXY_HOPS },
   };
 }

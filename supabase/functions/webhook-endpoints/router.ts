@@ -1,6 +1,6 @@
 import type { z } from "zod";
 import { createHandler, type HandlerResult, type PipelineDeps, type RequestContext } from "../_shared/http/pipeline.ts";
-import { authorized, type AuthorizedCaller, type Caller } from "./auth.ts";
+import { authorized, type AuthorizedCaller, type Caller } from "../_shared/http/caller-auth.ts";
 
 // The function's name, which is also the first segment of every path it is called with.
 const FUNCTION_NAME = "webhook-endpoints";

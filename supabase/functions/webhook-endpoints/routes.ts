@@ -4,7 +4,7 @@ import { HttpError } from "../_shared/http/errors.ts";
 import type { PipelineDeps } from "../_shared/http/pipeline.ts";
 import { validateOrReject } from "../_shared/http/validate.ts";
 import type { Resolver, UrlPolicy } from "../_shared/ssrf.ts";
-import { type AuthorizedCaller, createAuthenticator } from "./auth.ts";
+import { type AuthorizedCaller, createAuthenticator } from "../_shared/http/caller-auth.ts";
 import { type Operation, operation, type OperationSpec } from "./router.ts";
 import {
   createEndpointBody,

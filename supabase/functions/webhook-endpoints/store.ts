@@ -1,5 +1,5 @@
 import type { Sql } from "../_shared/db.ts";
-import type { AuthorizedCaller } from "./auth.ts";
+import type { AuthorizedCaller } from "../_shared/http/caller-auth.ts";
 import { type Cursor, CURSOR_AT_FORMAT, encodeCursor } from "./cursor.ts";
 
 /** An endpoint as the API shows it: every column but the secrets. */

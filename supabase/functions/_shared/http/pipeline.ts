@@ -6,7 +6,7 @@ import type { Logger } from "../log.ts";
 import type { RateLimitDecision } from "../rate-limit.ts";
 import type { SecurityLogger } from "../security-logger.ts";
 import { DEFAULT_MAX_BODY_BYTES, readBodyText } from "./body.ts";
-import { clientIpOf } from "./client-ip.ts";
+import { clientIpOf, type ClientIpPolicy, withoutAddressHeaders } from "./client-ip.ts";
 import { errorResponse, HttpError, jsonResponse } from "./errors.ts";
 import { requestIdOf } from "./request-id.ts";
 import { validateOrReject } from "./validate.ts";
@@ -16,6 +16,7 @@ export interface RequestContext {
   req: Request;
   url: URL;
   requestId: string;
+  /** The client address (see {@link ClientIpPolicy}), or its salted hash where the function anonymizes. */
   clientIp: string;
   log: Logger;
 }
@@ -47,8 +48,8 @@ export interface Route<P, B> {
   authorize?(principal: P, body: B, ctx: RequestContext): void | Promise<void>;
   /** 409 / 422 / replay for requests that carry an `Idempotency-Key`. */
   idempotency?: { store: IdempotencyStore; scope: string };
-  /** 429 with `Retry-After`. */
-  rateLimit?(principal: P, ctx: RequestContext): Promise<RateLimitDecision>;
+  /** 429 with `Retry-After`; sees the validated body, so a limit may be per session or per tenant. */
+  rateLimit?(principal: P, ctx: RequestContext, body: B): Promise<RateLimitDecision>;
   handle(input: { ctx: RequestContext; principal: P; body: B; rawBody: string }): Promise<HandlerResult>;
 }
 
@@ -58,6 +59,10 @@ export interface PipelineDeps {
   securityLogger?: SecurityLogger;
   /** The function-wide body limit (MAX_BODY_BYTES); a route may set its own. */
   maxBodyBytes?: number;
+  /** Which proxy-set header names the client; by default the gateway's x-forwarded-for entry. */
+  clientIp?: ClientIpPolicy;
+  /** Set by functions that must not keep addresses: what logs, security events and limits see instead. */
+  anonymizeIp?(ip: string): Promise<string>;
 }
 
 const BODY_METHODS = new Set(["POST", "PUT", "PATCH"]);
@@ -88,10 +93,11 @@ export function createHandler<P, B>(route: Route<P, B>, deps: PipelineDeps): (re
       req,
       url: new URL(req.url),
       requestId,
-      clientIp: clientIpOf(req),
+      clientIp: clientIpOf(req, deps.clientIp),
       log: deps.logger.with({ requestId }),
     };
     try {
+      if (deps.anonymizeIp) ctx.clientIp = await deps.anonymizeIp(ctx.clientIp);
       return await run(route, ctx, maxBytes, allowed);
     } catch (error) {
       return await fail(route, ctx, deps, error);
@@ -149,7 +155,7 @@ async function run<P, B>(route: Route<P, B>, ctx: RequestContext, maxBytes: numb
 
 async function answer<P, B>(route: Route<P, B>, ctx: RequestContext, principal: P, body: B, rawBody: string) {
   if (route.rateLimit) {
-    const decision = await route.rateLimit(principal, ctx);
+    const decision = await route.rateLimit(principal, ctx, body);
     if (!decision.allowed) {
       throw new HttpError(429, "rate_limited", "Too many requests; retry later.", {
         headers: { "retry-after": String(decision.retryAfterSeconds) },
@@ -171,7 +177,12 @@ async function fail<P, B>(route: Route<P, B>, ctx: RequestContext, deps: Pipelin
         source: ctx.clientIp,
         functionName: route.name,
         requestId: ctx.requestId,
-        details: { code: error.code, message: error.message, path: ctx.url.pathname, headers: ctx.req.headers },
+        details: {
+          code: error.code,
+          message: error.message,
+          path: ctx.url.pathname,
+          headers: deps.anonymizeIp ? withoutAddressHeaders(ctx.req.headers, deps.clientIp) : ctx.req.headers,
+        },
       });
     }
     return errorResponse(error, ctx.requestId);

@@ -1,6 +1,6 @@
 import { jwtVerify } from "jose";
-import { HttpError } from "../_shared/http/errors.ts";
-import { secretsEqual } from "../_shared/secrets-equal.ts";
+import { HttpError } from "./errors.ts";
+import { secretsEqual } from "../secrets-equal.ts";
 
 /**
  * Who is calling. `platform` sees every tenant; `tenant` only its own rows; `refused` holds
@@ -47,7 +47,9 @@ export function createAuthenticator(credentials: CallerCredentials): (req: Reque
     }
     if (claims.role === "service_role") return { kind: "platform" };
     const appMetadata = (claims.app_metadata ?? {}) as Record<string, unknown>;
-    if (appMetadata.role !== "admin") return { kind: "refused", reason: "Managing webhooks needs an admin account." };
+    if (appMetadata.role !== "admin") {
+      return { kind: "refused", reason: "This API needs the service role key or an admin account." };
+    }
     const tenantId = appMetadata.tenant_id;
     if (typeof tenantId !== "string" || !UUID.test(tenantId)) {
       return { kind: "refused", reason: "The admin token names no tenant." };

@@ -1,0 +1,38 @@
+import { decodeJwt, jwtVerify } from "jose";
+import { HttpError } from "./errors.ts";
+
+/** A browser caller: the anon key, a signed-in user's session token, or the service role. */
+export interface BrowserCaller {
+  role: "anon" | "authenticated" | "service_role";
+  /** The signed-in user (`sub`), null for the anon key and the service role. */
+  userId: string | null;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+const unauthorized = (message: string) => new HttpError(401, "unauthorized", message, { security: "auth_failure" });
+
+/**
+ * Reads the caller from `Authorization: Bearer <jwt>`. With the project's JWT secret the token
+ * is verified here too; without it (projects on asymmetric keys) the function relies on the
+ * gateway, which verifies it because config.toml sets `verify_jwt = true`. The user id comes
+ * only from the token, never from the body, so a page cannot attribute events to someone else.
+ */
+export function createBrowserAuthenticator(jwtSecret?: string): (req: Request) => Promise<BrowserCaller> {
+  const key = jwtSecret ? new TextEncoder().encode(jwtSecret) : null;
+  return async (req) => {
+    const bearer = /^Bearer\s+(\S+)$/i.exec(req.headers.get("authorization") ?? "")?.[1];
+    if (!bearer) throw unauthorized("Send the anon key or the user's session token as a Bearer token.");
+    let claims: Record<string, unknown>;
+    try {
+      claims = key ? (await jwtVerify(bearer, key, { algorithms: ["HS256"] })).payload : decodeJwt(bearer);
+    } catch {
+      throw unauthorized("The token is invalid or expired.");
+    }
+    if (claims.role === "anon" || claims.role === "service_role") return { role: claims.role, userId: null };
+    if (claims.role === "authenticated" && typeof claims.sub === "string" && UUID.test(claims.sub)) {
+      return { role: "authenticated", userId: claims.sub.toLowerCase() };
+    }
+    throw unauthorized("The token's role may not call this function.");
+  };
+}
