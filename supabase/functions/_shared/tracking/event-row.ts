@@ -1,0 +1,68 @@
+import type { Sql } from "../db.ts";
+import type { RequestContext } from "../http/pipeline.ts";
+import type { BrowserCaller } from "../http/browser-auth.ts";
+import type { Utm } from "../url/canonical.ts";
+import { parseUserAgent } from "../user-agent.ts";
+
+/** One `analytics_events` row as `ingest_analytics_events` takes it. */
+export interface AnalyticsEventRow {
+  client_event_id: string;
+  event_name: string;
+  custom: boolean;
+  occurred_at: string;
+  session_id: string;
+  user_id: string | null;
+  page_url: string | null;
+  referrer_host: string | null;
+  content_type: string | null;
+  content_id: string | null;
+  platform: string | null;
+  utm_source: string | null;
+  utm_medium: string | null;
+  utm_campaign: string | null;
+  utm_term: string | null;
+  utm_content: string | null;
+  device: string;
+  browser: string | null;
+  os: string | null;
+  ip_hash: string;
+  properties: Record<string, unknown>;
+}
+
+/** What every event of one request shares: who sent it, from where, with which browser. */
+export interface RequestFacts {
+  user_id: string | null;
+  ip_hash: string;
+  device: string;
+  browser: string | null;
+  os: string | null;
+}
+
+/**
+ * The facts of a request. `ctx.clientIp` is already the salted hash (the tracking functions
+ * wire `anonymizeIp`), and the user agent is parsed once for the whole batch.
+ */
+export function requestFacts(ctx: RequestContext, caller: BrowserCaller): RequestFacts {
+  const agent = parseUserAgent(ctx.req.headers.get("user-agent"));
+  return { user_id: caller.userId, ip_hash: ctx.clientIp, device: agent.device, browser: agent.browser, os: agent.os };
+}
+
+/** The utm_* columns: explicit values win over the ones found in the URL. */
+export function utmColumns(fromUrl: Utm, explicit: Utm = {}) {
+  const pick = (key: keyof Utm) => explicit[key] || fromUrl[key] || null;
+  return {
+    utm_source: pick("source"),
+    utm_medium: pick("medium"),
+    utm_campaign: pick("campaign"),
+    utm_term: pick("term"),
+    utm_content: pick("content"),
+  };
+}
+
+/** Stores a batch in one statement; returns how many were new (the rest were duplicates by id). */
+export async function ingestEvents(sql: Sql, rows: AnalyticsEventRow[]): Promise<number> {
+  if (rows.length === 0) return 0;
+  const [row] = await sql<{ inserted: number }[]>`
+    select public.ingest_analytics_events(${JSON.stringify(rows)}::text::jsonb) as inserted`;
+  return row.inserted;
+}

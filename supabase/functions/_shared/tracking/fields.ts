@@ -1,0 +1,40 @@
+import { z } from "zod";
+
+/** A client-generated browser session id (the client module makes one per tab session). */
+export const sessionIdSchema = z.string().trim().regex(
+  /^[A-Za-z0-9_.:-]{8,128}$/,
+  "Use 8 to 128 letters, digits or _ . : -",
+);
+
+/** What kind of thing was shared or viewed, as a lowercase slug: `product`, `blog_post`. */
+export const contentTypeSchema = z.string().trim().toLowerCase().regex(
+  /^[a-z0-9][a-z0-9_-]{0,63}$/,
+  "Use a lowercase slug of up to 64 letters, digits, _ or -",
+);
+
+/** The shared or viewed item's id in the app. */
+export const contentIdSchema = z.string().trim().min(1).max(128).regex(/^[^\p{Cc}]+$/u, "No control characters");
+
+/** An absolute URL as a page sends it; canonicalized by the function. */
+export const urlTextSchema = z.string().trim().min(1).max(2048);
+
+const utmValue = z.string().trim().max(200).regex(/^[^\p{Cc}]*$/u, "No control characters").optional();
+
+/** UTM values a page passes explicitly; those in the URL are extracted as well. */
+export const utmSchema = z.strictObject({
+  source: utmValue,
+  medium: utmValue,
+  campaign: utmValue,
+  term: utmValue,
+  content: utmValue,
+});
+
+/** The host of a referrer URL, or null: paths and queries of referrers can carry tokens and personal data. */
+export function referrerHost(referrer: string | undefined): string | null {
+  if (!referrer) return null;
+  try {
+    return new URL(referrer).hostname || null;
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,87 @@
+import { z } from "zod";
+import {
+  contentIdSchema,
+  contentTypeSchema,
+  sessionIdSchema,
+  urlTextSchema,
+  utmSchema,
+} from "../_shared/tracking/fields.ts";
+import { canonicalizeUrl } from "../_shared/url/canonical.ts";
+import { normalizeEventName } from "./event-name.ts";
+
+/** The most events one ingest request may carry. */
+export const MAX_BATCH_EVENTS = 500;
+const MAX_PROPERTIES = 50;
+const MAX_PROPERTIES_BYTES = 8192;
+
+/** An event name in any spelling, normalized to snake_case: a standard name or a custom one. */
+export const eventNameSchema = z.string().trim().min(1).max(100).transform((raw, ctx) => {
+  const normalized = normalizeEventName(raw);
+  if (normalized === null) {
+    ctx.addIssue({ code: "custom", message: "Use letters, digits, spaces, - . or _, starting with a letter" });
+    return z.NEVER;
+  }
+  return normalized;
+});
+
+// jsonb cannot hold U+0000, so a string with one would fail the whole batch's insert.
+const text = (min: number, max: number) =>
+  z.string().min(min).max(max).refine((value) => !value.includes("\u0000"), "No NUL characters");
+
+/** Flat properties: short keys, primitive values, a few KiB at most. */
+export const propertiesSchema = z
+  .record(text(1, 64), z.union([text(0, 1000), z.number(), z.boolean(), z.null()]))
+  .refine((props) => Object.keys(props).length <= MAX_PROPERTIES, `At most ${MAX_PROPERTIES} properties`)
+  .refine((props) => JSON.stringify(props).length <= MAX_PROPERTIES_BYTES, `At most ${MAX_PROPERTIES_BYTES} bytes`);
+
+/** One analytics event as a browser sends it. */
+export const analyticsEventSchema = z
+  .strictObject({
+    /** The client's id for this event (a UUID); a retried batch is stored once. */
+    id: z.uuid(),
+    name: eventNameSchema,
+    /** When it happened: ISO 8601 with offset, or epoch milliseconds; clamped to ±24 h of arrival. */
+    timestamp: z.union([z.iso.datetime({ offset: true }), z.number().int().nonnegative()]).optional(),
+    /** Overrides the batch's session_id. */
+    session_id: sessionIdSchema.optional(),
+    url: urlTextSchema.refine((url) => canonicalizeUrl(url) !== null, "Send an absolute http(s) URL").optional(),
+    referrer: urlTextSchema.optional(),
+    content_type: contentTypeSchema.optional(),
+    content_id: contentIdSchema.optional(),
+    utm: utmSchema.optional(),
+    properties: propertiesSchema.optional(),
+  })
+  .refine((event) => (event.content_type === undefined) === (event.content_id === undefined), {
+    message: "Send content_type and content_id together",
+    path: ["content_id"],
+  });
+
+/** An event as the client module builds it. */
+export type AnalyticsEventInput = z.input<typeof analyticsEventSchema>;
+
+/** An event after validation. */
+export type ValidAnalyticsEvent = z.output<typeof analyticsEventSchema>;
+
+/** An ingest request: events are validated one by one, so one bad event does not sink the rest. */
+export const ingestRequestSchema = z.strictObject({
+  session_id: sessionIdSchema.optional(),
+  events: z.array(z.unknown()).min(1).max(MAX_BATCH_EVENTS),
+});
+
+/** An ingest request as the client module builds it. */
+export type IngestRequest = { session_id?: string; events: AnalyticsEventInput[] };
+
+/** Why one event of a batch was refused. */
+export interface RejectedEvent {
+  index: number;
+  id?: string;
+  details: { path: string; message: string }[];
+}
+
+/** What an ingest answers: every event is accepted, a duplicate of one stored before, or rejected. */
+export interface IngestResponse {
+  accepted: number;
+  duplicates: number;
+  rejected: number;
+  errors: RejectedEvent[];
+}

@@ -1,0 +1,45 @@
+import type { Sql } from "../_shared/db.ts";
+import { type BrowserCaller, createBrowserAuthenticator } from "../_shared/http/browser-auth.ts";
+import { type CorsPolicy, withCors } from "../_shared/http/cors.ts";
+import { createHandler, type PipelineDeps } from "../_shared/http/pipeline.ts";
+import { createIdempotencyStore } from "../_shared/idempotency.ts";
+import { createPostgresRateLimiter, type RateLimitPolicy } from "../_shared/rate-limit.ts";
+import { requestFacts } from "../_shared/tracking/event-row.ts";
+import { recordShare } from "./record-share.ts";
+import { shareRequestSchema } from "./schema.ts";
+
+/** What the track-social-share handler needs. */
+export interface TrackSocialShareDeps extends PipelineDeps {
+  sql: Sql;
+  cors: Pick<CorsPolicy, "allowedOrigins">;
+  /** Verifies session tokens here as well as at the gateway; absent on asymmetric-key projects. */
+  jwtSecret?: string;
+  dedupWindowSeconds: number;
+  perIp: RateLimitPolicy;
+  perSession: RateLimitPolicy;
+}
+
+/**
+ * track-social-share: a browser reports a share. CORS, then the contract's pipeline (the body
+ * validated with zod, an Idempotency-Key honoured, rate limits per address and per session
+ * kept in Postgres), then the share is normalized and recorded with its analytics event.
+ */
+export function createTrackSocialShareHandler(deps: TrackSocialShareDeps): (req: Request) => Promise<Response> {
+  const authenticate = createBrowserAuthenticator(deps.jwtSecret);
+  const takeToken = createPostgresRateLimiter(deps.sql);
+  const handler = createHandler<BrowserCaller, typeof shareRequestSchema._output>({
+    name: "track-social-share",
+    methods: ["POST"],
+    authenticate: async (ctx) => ({ principal: await authenticate(ctx.req) }),
+    schema: shareRequestSchema,
+    idempotency: { store: createIdempotencyStore(deps.sql), scope: "track-social-share" },
+    rateLimit: async (_caller, ctx, share) => {
+      const byAddress = await takeToken(`track-social-share:ip:${ctx.clientIp}`, deps.perIp);
+      if (!byAddress.allowed) return byAddress;
+      return await takeToken(`track-social-share:session:${share.session_id}`, deps.perSession);
+    },
+    handle: ({ ctx, principal, body }) =>
+      recordShare(deps.sql, body, requestFacts(ctx, principal), deps.dedupWindowSeconds),
+  }, deps);
+  return withCors({ allowedOrigins: deps.cors.allowedOrigins, methods: ["POST"] }, handler);
+}

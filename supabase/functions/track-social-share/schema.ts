@@ -1,0 +1,50 @@
+import { z } from "zod";
+import {
+  contentIdSchema,
+  contentTypeSchema,
+  sessionIdSchema,
+  urlTextSchema,
+  utmSchema,
+} from "../_shared/tracking/fields.ts";
+import { canonicalizeUrl } from "../_shared/url/canonical.ts";
+import { normalizePlatform, PLATFORMS } from "./platform.ts";
+
+/** The body of a share, as a browser sends it. */
+export const shareRequestSchema = z.strictObject({
+  /** The page or item that was shared; tracking parameters are removed, UTM values kept apart. */
+  url: urlTextSchema.refine((url) => canonicalizeUrl(url) !== null, "Send an absolute http(s) URL"),
+  content_type: contentTypeSchema,
+  content_id: contentIdSchema,
+  /** Any spelling of a known platform (`Twitter`, `copy-link`); detected from share_url or referrer when absent. */
+  platform: z.string().trim().max(32).optional().transform((value, ctx) => {
+    if (value === undefined || value === "") return undefined;
+    const platform = normalizePlatform(value);
+    if (platform === null) {
+      ctx.addIssue({ code: "custom", message: `Use one of: ${PLATFORMS.join(", ")}` });
+      return z.NEVER;
+    }
+    return platform;
+  }),
+  /** The intent link the user followed (`https://twitter.com/intent/tweet?...`, `mailto:...`). */
+  share_url: urlTextSchema.optional(),
+  referrer: urlTextSchema.optional(),
+  utm: utmSchema.optional(),
+  session_id: sessionIdSchema,
+});
+
+/** A share as the client module builds it (before the function's normalization). */
+export type ShareRequest = z.input<typeof shareRequestSchema>;
+
+/** A share after validation. */
+export type ValidShare = z.output<typeof shareRequestSchema>;
+
+/** What track-social-share answers: 201 for a counted share, 200 for a repeat within the window. */
+export interface ShareResponse {
+  share: {
+    id: string;
+    platform: (typeof PLATFORMS)[number];
+    url: string;
+    counted: boolean;
+    created_at: string;
+  };
+}

@@ -1,0 +1,44 @@
+import { randomInt, randomUUID } from "node:crypto";
+import { functionUrl, stack } from "./stack.ts";
+
+/** A random documentation-range address: per-address rate limits then never meet another test's. */
+export const randomIp = () => `198.18.${randomInt(256)}.${randomInt(1, 255)}`;
+
+/** A session id as the client module makes them. */
+export const randomSession = () => `s-${randomUUID()}`;
+
+/** What a browser request to a function got back. */
+export interface BrowserResponse {
+  status: number;
+  headers: Headers;
+  body: any;
+}
+
+/** Options of {@link browserPost}. */
+export interface BrowserOptions {
+  ip?: string;
+  token?: string;
+  headers?: Record<string, string>;
+  method?: string;
+  /** Another instance of the function than the gateway's (a URL up to the function name). */
+  baseUrl?: string;
+}
+
+/** A request as a page on the shop's origin sends it: the anon key, JSON, a client address. */
+export async function browserRequest(path: string, body: unknown, options: BrowserOptions = {}): Promise<BrowserResponse> {
+  const [name] = path.split(/[/?]/);
+  const url = options.baseUrl ? `${options.baseUrl}${path.slice(name.length)}` : functionUrl(path);
+  const response = await fetch(url, {
+    method: options.method ?? "POST",
+    headers: {
+      authorization: `Bearer ${options.token ?? stack.SUPABASE_ANON_KEY}`,
+      "content-type": "application/json",
+      origin: "https://shop.example",
+      "x-forwarded-for": options.ip ?? randomIp(),
+      ...options.headers,
+    },
+    body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
+  });
+  const text = await response.text();
+  return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : null };
+}
