@@ -1,3 +1,4 @@
+import { benchAnalytics } from "./analytics.ts";
 import { benchEmail } from "./email.ts";
 import { benchOutbound } from "./outbound.ts";
 import { benchStripeWebhook } from "./stripe-webhook.ts";
@@ -7,6 +8,7 @@ const BENCHES: Record<string, () => Promise<void>> = {
   "stripe-webhook": benchStripeWebhook,
   email: benchEmail,
   outbound: benchOutbound,
+  analytics: benchAnalytics,
 };
 
 const names = process.argv.slice(2);
