@@ -118,16 +118,16 @@ async function fillTo(sql: postgres.Sql, total: number) {
         select jsonb_agg(jsonb_build_object(
           'client_event_id', gen_random_uuid(),
           'event_name', e.name,
-          'occurred_at', now() - interval '30 days' + (s.n % 43200) * interval '1 minute' + (g.i % 20) * interval '2 minutes',
-          'session_id', 'fill-' || ${n}::text || '-' || s.n,
+          'occurred_at', now() - interval '30 days' + (s.n * 7919 % 43140) * interval '1 minute' + (g.i % 20) * interval '2 minutes',
+          'session_id', 'fill-' || s.n,
           'content_type', case when e.name in ('page_view', 'click') then null else 'product' end,
           'content_id', case when e.name in ('page_view', 'click') then null else 'p' || (g.i * 7919 % 2000) end,
           'platform', case when e.name = 'share' then (array['facebook', 'x', 'whatsapp', 'copy_link', 'email'])[1 + g.i % 5] end,
           'device', 'desktop',
           'ip_hash', md5(s.n::text)))
         from generate_series(1, ${size}) as g(i)
-        cross join lateral (select g.i / 20 as n) as s
-        cross join lateral (select (${WEIGHTED})[1 + (g.i * 2654435761) % ${WEIGHTED.length}] as name) as e))`;
+        cross join lateral (select (${done} + g.i) / 20 as n) as s
+        cross join lateral (select (${WEIGHTED}::text[])[1 + (g.i * 2654435761) % ${WEIGHTED.length}] as name) as e))`;
     const filled = done + size;
     if (n % 10 === 0 || filled >= total) {
       const rate = Math.round((filled - count) / ((Date.now() - start) / 1000));

@@ -170,11 +170,15 @@ $$;
 -- statement. Returns how many were new (the rest were duplicates by client event id).
 -- Rollup rows are upserted in key order, so concurrent batches lock them in the same order
 -- and cannot deadlock; a session is counted in a bucket by whichever batch inserts its set
--- row first.
+-- row first. PL/pgSQL rather than SQL because it keeps the statement's plan between calls:
+-- planning this statement takes about 2 ms, half of executing it for 100 events.
 create function public.ingest_analytics_events(p_events jsonb) returns integer
-language sql
+language plpgsql
 set search_path = ''
 as $$
+declare
+  v_inserted integer;
+begin
   with input as (
     select *
     from jsonb_to_recordset(p_events) as e(
@@ -239,7 +243,9 @@ as $$
       where excluded.first_at < s.first_at
     returning 1
   )
-  select count(*)::integer from inserted;
+  select count(*)::integer into v_inserted from inserted;
+  return v_inserted;
+end;
 $$;
 
 -- Records a share unless the same one was counted within p_window_seconds, and emits it as an
@@ -323,30 +329,34 @@ as $$
 $$;
 
 -- Sessions whose first p_steps[1] falls in [p_from, p_to), then each next step's first
--- occurrence at or after the previous one's and before p_to.
+-- occurrence at or after the previous one's and before p_to. One join per step, so each step
+-- is an index range scan hashed on session_id: a recursive walk probing the primary key once
+-- per session and step took 700 ms for 3 steps over 50,000 sessions; this takes 48 ms.
 create function public.analytics_funnel(p_steps text[], p_from timestamptz, p_to timestamptz)
 returns table (step integer, sessions bigint)
-language sql
+language plpgsql
 stable
 set search_path = ''
 as $$
-  with recursive walk as (
-    select 1 as step, f.session_id, f.first_at
-    from public.analytics_session_firsts f
-    where f.event_name = p_steps[1] and f.first_at >= p_from and f.first_at < p_to
-    union all
-    select w.step + 1, f.session_id, f.first_at
-    from walk w
-    join public.analytics_session_firsts f
-      on f.session_id = w.session_id and f.event_name = p_steps[w.step + 1]
-     and f.first_at >= w.first_at and f.first_at < p_to
-    where w.step < pg_catalog.array_length(p_steps, 1)
-  )
-  select s.step, count(w.session_id)
-  from pg_catalog.generate_series(1, pg_catalog.array_length(p_steps, 1)) as s(step)
-  left join walk w on w.step = s.step
-  group by s.step
-  order by s.step;
+declare
+  v_counts text := 'count(*)';
+  v_joins text := '';
+begin
+  for i in 2 .. coalesce(pg_catalog.array_length(p_steps, 1), 0) loop
+    v_counts := v_counts || format(', count(f%s.session_id)', i);
+    -- The redundant lower bound lets the step's scan use the (event_name, first_at) index.
+    v_joins := v_joins || format(
+      ' left join public.analytics_session_firsts f%1$s on f%1$s.session_id = f%2$s.session_id'
+      ' and f%1$s.event_name = $1[%1$s] and f%1$s.first_at >= f%2$s.first_at'
+      ' and f%1$s.first_at >= $2 and f%1$s.first_at < $3', i, i - 1);
+  end loop;
+  return query execute format(
+    'select c.step::integer, c.sessions from (select array[%s] as counts'
+    ' from public.analytics_session_firsts f1%s'
+    ' where f1.event_name = $1[1] and f1.first_at >= $2 and f1.first_at < $3) as t,'
+    ' unnest(t.counts) with ordinality as c(sessions, step) order by c.step', v_counts, v_joins)
+  using p_steps, p_from, p_to;
+end;
 $$;
 
 -- Session sets of buckets that can no longer change, and rate-limit buckets idle for a day

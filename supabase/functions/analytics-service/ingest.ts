@@ -1,7 +1,6 @@
 import type { Sql } from "../_shared/db.ts";
 import { type AnalyticsEventRow, ingestEvents, type RequestFacts, utmColumns } from "../_shared/tracking/event-row.ts";
 import { referrerHost } from "../_shared/tracking/fields.ts";
-import { canonicalizeUrl } from "../_shared/url/canonical.ts";
 import { analyticsEventSchema, type IngestResponse, type RejectedEvent, type ValidAnalyticsEvent } from "./schema.ts";
 
 /** How far an event's own timestamp may be from its arrival; beyond, it is clamped. */
@@ -17,7 +16,7 @@ export function clampTimestamp(timestamp: string | number | undefined, receivedA
 
 /** The stored row of a validated event. */
 export function toRow(event: ValidAnalyticsEvent, sessionId: string, facts: RequestFacts, receivedAt: number) {
-  const page = event.url ? canonicalizeUrl(event.url) : null;
+  const page = event.url;
   const row: AnalyticsEventRow = {
     client_event_id: event.id.toLowerCase(),
     event_name: event.name.name,

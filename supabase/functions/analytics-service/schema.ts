@@ -2,11 +2,11 @@ import { z } from "zod";
 import {
   contentIdSchema,
   contentTypeSchema,
+  pageUrlSchema,
   sessionIdSchema,
   urlTextSchema,
   utmSchema,
 } from "../_shared/tracking/fields.ts";
-import { canonicalizeUrl } from "../_shared/url/canonical.ts";
 import { normalizeEventName } from "./event-name.ts";
 
 /** The most events one ingest request may carry. */
@@ -44,7 +44,7 @@ export const analyticsEventSchema = z
     timestamp: z.union([z.iso.datetime({ offset: true }), z.number().int().nonnegative()]).optional(),
     /** Overrides the batch's session_id. */
     session_id: sessionIdSchema.optional(),
-    url: urlTextSchema.refine((url) => canonicalizeUrl(url) !== null, "Send an absolute http(s) URL").optional(),
+    url: pageUrlSchema.optional(),
     referrer: urlTextSchema.optional(),
     content_type: contentTypeSchema.optional(),
     content_id: contentIdSchema.optional(),

@@ -2,7 +2,6 @@ import type { Sql } from "../_shared/db.ts";
 import { sha256Hex } from "../_shared/ip-hash.ts";
 import { type AnalyticsEventRow, type RequestFacts, utmColumns } from "../_shared/tracking/event-row.ts";
 import { referrerHost } from "../_shared/tracking/fields.ts";
-import { canonicalizeUrl } from "../_shared/url/canonical.ts";
 import { detectPlatform } from "./platform.ts";
 import type { ShareResponse, ValidShare } from "./schema.ts";
 
@@ -28,8 +27,7 @@ export async function recordShare(
   facts: RequestFacts,
   windowSeconds: number,
 ): Promise<{ status: 200 | 201; body: ShareResponse }> {
-  // The schema has already refused URLs that do not canonicalize.
-  const { url, utm } = canonicalizeUrl(share.url)!;
+  const { url, utm } = share.url;
   const platform = detectPlatform({ platform: share.platform, shareUrl: share.share_url, referrer: share.referrer });
   const sharer = facts.user_id ?? `session:${share.session_id}`;
   const dedupKey = await sha256Hex([sharer, share.content_type, share.content_id, platform, url].join("\n"));

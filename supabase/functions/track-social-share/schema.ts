@@ -2,17 +2,17 @@ import { z } from "zod";
 import {
   contentIdSchema,
   contentTypeSchema,
+  pageUrlSchema,
   sessionIdSchema,
   urlTextSchema,
   utmSchema,
 } from "../_shared/tracking/fields.ts";
-import { canonicalizeUrl } from "../_shared/url/canonical.ts";
 import { normalizePlatform, PLATFORMS } from "./platform.ts";
 
 /** The body of a share, as a browser sends it. */
 export const shareRequestSchema = z.strictObject({
   /** The page or item that was shared; tracking parameters are removed, UTM values kept apart. */
-  url: urlTextSchema.refine((url) => canonicalizeUrl(url) !== null, "Send an absolute http(s) URL"),
+  url: pageUrlSchema,
   content_type: contentTypeSchema,
   content_id: contentIdSchema,
   /** Any spelling of a known platform (`Twitter`, `copy-link`); detected from share_url or referrer when absent. */

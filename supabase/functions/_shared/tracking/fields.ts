@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { canonicalizeUrl } from "../url/canonical.ts";
 
 /** A client-generated browser session id (the client module makes one per tab session). */
 export const sessionIdSchema = z.string().trim().regex(
@@ -15,8 +16,18 @@ export const contentTypeSchema = z.string().trim().toLowerCase().regex(
 /** The shared or viewed item's id in the app. */
 export const contentIdSchema = z.string().trim().min(1).max(128).regex(/^[^\p{Cc}]+$/u, "No control characters");
 
-/** An absolute URL as a page sends it; canonicalized by the function. */
+/** A URL as a page sends it, before any check of its form. */
 export const urlTextSchema = z.string().trim().min(1).max(2048);
+
+/** An absolute http(s) URL, canonicalized: tracking parameters removed, UTM values kept apart. */
+export const pageUrlSchema = urlTextSchema.transform((url, ctx) => {
+  const canonical = canonicalizeUrl(url);
+  if (canonical === null) {
+    ctx.addIssue({ code: "custom", message: "Send an absolute http(s) URL" });
+    return z.NEVER;
+  }
+  return canonical;
+});
 
 const utmValue = z.string().trim().max(200).regex(/^[^\p{Cc}]*$/u, "No control characters").optional();
 
