@@ -11,8 +11,10 @@ export interface CorsPolicy {
   methods: readonly string[];
 }
 
-// What supabase-js sends (authorization, apikey, x-client-info) plus the suite's own headers.
-const ALLOWED_HEADERS = "authorization, apikey, x-client-info, content-type, idempotency-key, x-request-id";
+// What supabase-js sends (authorization, apikey, x-client-info; x-region and trace context when an
+// app turns them on) plus the suite's own headers.
+const ALLOWED_HEADERS =
+  "authorization, apikey, x-client-info, content-type, idempotency-key, x-request-id, x-region, traceparent, tracestate, baggage";
 // What a browser script may read: Retry-After to back off, the request id to report a problem.
 const EXPOSED_HEADERS = "retry-after, x-request-id, idempotent-replayed";
 // Browsers cap this (Chrome at 2 h); a day costs nothing where the cap is higher.
