@@ -187,3 +187,23 @@ describe("analytics-service ingest: rate limit per address", () => {
     expect(Number(retryAfter)).toBeGreaterThanOrEqual(1);
   });
 });
+
+describe("prune_tracking_state", () => {
+  it("drops session sets of buckets that can no longer change and rate-limit buckets idle for a day", async () => {
+    const name = `prune_${randomUUID().slice(0, 8)}`;
+    await sql`
+      insert into public.analytics_rollup_sessions (granularity, bucket, event_name, dimension, session_id) values
+        ('day', date_trunc('day', now() - interval '3 days'), ${name}, '', 'old'),
+        ('day', date_trunc('day', now() - interval '1 day'), ${name}, '', 'yesterday'),
+        ('hour', date_trunc('hour', now()), ${name}, '', 'current')`;
+    await sql`
+      insert into public.rate_limit_buckets (key, tokens, updated_at) values
+        (${name + ":idle"}, 1, now() - interval '25 hours'), (${name + ":busy"}, 1, now())`;
+    await sql`select public.prune_tracking_state()`;
+    const sessions = await sql`
+      select session_id from public.analytics_rollup_sessions where event_name = ${name} order by session_id`;
+    expect(sessions.map((row) => row.session_id)).toEqual(["current", "yesterday"]);
+    const buckets = await sql`select key from public.rate_limit_buckets where key like ${name + ":%"}`;
+    expect(buckets.map((row) => row.key)).toEqual([`${name}:busy`]);
+  });
+});
