@@ -181,8 +181,14 @@ describe("track-social-share: bad input", () => {
     expect((await post(undefined, { method: "GET" })).status).toBe(405);
   });
 
-  it("answers 413 for a body over 1 MiB", async () => {
-    const res = await post({ ...share(), padding: "x".repeat(1024 * 1024) });
+  it("answers 413 for a body over 16 KiB, far above the largest valid share", async () => {
+    const largest = share({
+      url: `https://shop.example/${"a".repeat(2000)}`,
+      share_url: `https://twitter.com/intent/tweet?text=${"b".repeat(2000)}`,
+      referrer: `https://news.example/${"c".repeat(2000)}`,
+    });
+    expect((await post(largest)).status).toBe(201);
+    const res = await post({ ...share(), padding: "x".repeat(16 * 1024) });
     expect(res.status).toBe(413);
   });
 

@@ -30,6 +30,9 @@ export function createTrackSocialShareHandler(deps: TrackSocialShareDeps): (req:
   const handler = createHandler<BrowserCaller, typeof shareRequestSchema._output>({
     name: "track-social-share",
     methods: ["POST"],
+    // The largest valid share (three 2 KiB URLs and short fields) is under 8 KiB; anything
+    // bigger is junk and is refused before it is read in full.
+    maxBodyBytes: 16 * 1024,
     authenticate: async (ctx) => ({ principal: await authenticate(ctx.req) }),
     schema: shareRequestSchema,
     idempotency: { store: createIdempotencyStore(deps.sql), scope: "track-social-share" },
