@@ -430,6 +430,16 @@ describe("signature verification", () => {
 });
 
 describe("request checks", () => {
+  it("records an event whose subject holds a NUL, which jsonb cannot store as sent", async () => {
+    const id = svixId();
+    const event = resendEvent("email.delivered", randomUUID(), { data: { subject: "Re\u0000set" } });
+    const res = await postResend(event, { id });
+    expect(res.status).toBe(200);
+    const [row] = await sql`
+      select payload from public.webhook_events where provider = 'resend' and event_id = ${id}`;
+    expect(row.payload.data.subject).toBe("Re\ufffdset");
+  });
+
   it("answers malformed JSON with a valid signature with 400 invalid_json", async () => {
     const res = await postResend('{"type": "email.delivered", ');
     expect(res.status).toBe(400);

@@ -103,6 +103,16 @@ describe("signature verification", () => {
 });
 
 describe("request checks", () => {
+  it("records and applies an event whose metadata holds a NUL, which jsonb cannot store as sent", async () => {
+    const orderId = await createOrder(sql);
+    const event = stripeEvent("payment_intent.succeeded", { orderId });
+    (event.data.object as { metadata: Record<string, string> }).metadata.note = "gift\u0000wrap";
+    const res = await postStripe(event);
+    expect(res.status).toBe(200);
+    expect((await orderOf(orderId)).status).toBe("paid");
+    expect((await eventRow(event.id as string)).payload.data.object.metadata.note).toBe("gift\ufffdwrap");
+  });
+
   it("answers malformed JSON with a valid signature with 400 invalid_json", async () => {
     const res = await postStripe('{"id": "evt_1", "object": ');
     expect(res.status).toBe(400);
