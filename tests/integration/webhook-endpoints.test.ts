@@ -301,6 +301,33 @@ describe("secret rotation", () => {
   });
 });
 
+describe("rotating twice within 24 hours", () => {
+  it("refuses a second rotation while the first one's secret still signs, so that secret keeps its 24 hours", async () => {
+    const endpoint = await createEndpoint({ active: false });
+    const first = await call("POST", `/${endpoint.id}/rotate-secret`);
+    const second = await call("POST", `/${endpoint.id}/rotate-secret`);
+    expect(second.status).toBe(409);
+    expect(second.body.error.code).toBe("rotation_in_progress");
+    expect(second.body.error.message).toContain(first.body.previous_secret_expires_at.slice(0, 16));
+    const [row] = await sql`select secret, previous_secret from public.webhook_endpoints where id = ${endpoint.id}`;
+    expect(row).toEqual({ secret: first.body.secret, previous_secret: endpoint.secret });
+  });
+
+  it("rotates again when told to end the earlier secret now, and after it has expired", async () => {
+    const endpoint = await createEndpoint({ active: false });
+    const first = await call("POST", `/${endpoint.id}/rotate-secret`);
+    const forced = await call("POST", `/${endpoint.id}/rotate-secret`, { body: { expire_previous: true } });
+    expect(forced.status).toBe(200);
+    const [row] = await sql`select previous_secret from public.webhook_endpoints where id = ${endpoint.id}`;
+    expect(row.previous_secret).toBe(first.body.secret);
+
+    await sql`update public.webhook_endpoints set previous_secret_expires_at = now() - interval '1 second'
+              where id = ${endpoint.id}`;
+    expect((await call("POST", `/${endpoint.id}/rotate-secret`)).status).toBe(200);
+    expect((await call("POST", `/${endpoint.id}/rotate-secret`, { body: { expire: true } })).status).toBe(400);
+  });
+});
+
 describe("test events", () => {
   it("queues a webhook.test event with exactly one delivery, to this endpoint", async () => {
     const tenant = randomUUID();

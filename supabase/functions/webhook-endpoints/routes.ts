@@ -12,6 +12,7 @@ import {
   listDeliveriesQuery,
   listEndpointsQuery,
   recoverBody,
+  rotateBody,
   updateEndpointBody,
 } from "./schema.ts";
 import { newSigningSecret } from "./secret.ts";
@@ -138,14 +139,25 @@ export function endpointOperations(deps: WebhookEndpointsDeps): Operation[] {
     op({
       method: "POST",
       path: "/:id/rotate-secret",
-      schema: emptyBody,
+      schema: rotateBody,
       bodyless: true,
-      handle: async ({ ctx, caller, params }) => {
+      handle: async ({ ctx, caller, params, body }) => {
         const id = idParam(params.id, noEndpoint);
-        const endpoint = await store.rotateSecret(caller, id, newSigningSecret());
-        if (!endpoint) throw noEndpoint();
-        ctx.log.info("webhook endpoint secret rotated", { endpointId: id });
-        return { status: 200, body: endpoint };
+        const result = await store.rotateSecret(caller, id, newSigningSecret(), body.expire_previous ?? false);
+        if (!result) throw noEndpoint();
+        if (result.outcome === "in_progress") {
+          throw new HttpError(
+            409,
+            "rotation_in_progress",
+            `The secret replaced by the last rotation signs until ${result.previousExpiresAt.toISOString()}; ` +
+              'rotate again after that, or send {"expire_previous": true} to end it now.',
+          );
+        }
+        ctx.log.info("webhook endpoint secret rotated", {
+          endpointId: id,
+          expirePrevious: body.expire_previous ?? false,
+        });
+        return { status: 200, body: result.endpoint };
       },
     }),
 

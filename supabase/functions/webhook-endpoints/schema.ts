@@ -48,8 +48,14 @@ export const updateEndpointBody = z
   })
   .refine((body) => Object.values(body).some((value) => value !== undefined), "send at least one field to change");
 
-/** The body of the action routes (test, rotate-secret, replay): nothing, or `{}`. */
+/** The body of the action routes (test, replay): nothing, or `{}`. */
 export const emptyBody = z.strictObject({});
+
+/**
+ * POST /webhook-endpoints/:id/rotate-secret: nothing, or `expire_previous: true` to rotate again
+ * while an earlier rotation's secret still signs, ending that secret's 24 hours now.
+ */
+export const rotateBody = z.strictObject({ expire_previous: z.boolean().optional() });
 
 /** POST /webhook-endpoints/:id/recover: the creation-time window [from, to) to replay. */
 export const recoverBody = z
