@@ -32,13 +32,13 @@ export interface AnalyticsServiceDeps extends PipelineDeps {
 
 const NAME = "analytics-service";
 
-/** One metric: its query schema and the SQL that answers it. */
+/** One metric: its query schema and the SQL that answers it, for the service role or an admin. */
 function metric<Q extends z.ZodType>(
   deps: AnalyticsServiceDeps,
+  authenticate: (req: Request) => Promise<Caller>,
   schema: Q,
   run: (sql: Sql, query: z.output<Q>) => Promise<unknown>,
 ) {
-  const authenticate = createAuthenticator({ serviceRoleKey: deps.serviceRoleKey, jwtSecret: deps.jwtSecret });
   return createHandler<Caller, z.output<Q>>({
     name: NAME,
     methods: ["GET"],
@@ -72,11 +72,12 @@ export function createAnalyticsServiceHandler(deps: AnalyticsServiceDeps): (req:
       body: await ingestBatch(deps.sql, body, requestFacts(ctx, principal)),
     }),
   }, deps);
+  const authenticateAdmin = createAuthenticator({ serviceRoleKey: deps.serviceRoleKey, jwtSecret: deps.jwtSecret });
   const metrics: Record<string, (req: Request) => Promise<Response>> = {
-    events: metric(deps, eventsQuery, eventCounts),
-    shares: metric(deps, sharesQuery, shareCounts),
-    "top-content": metric(deps, topContentQuery, topContent),
-    funnel: metric(deps, funnelQuery, funnel),
+    events: metric(deps, authenticateAdmin, eventsQuery, eventCounts),
+    shares: metric(deps, authenticateAdmin, sharesQuery, shareCounts),
+    "top-content": metric(deps, authenticateAdmin, topContentQuery, topContent),
+    funnel: metric(deps, authenticateAdmin, funnelQuery, funnel),
   };
 
   const route = (req: Request) => {
