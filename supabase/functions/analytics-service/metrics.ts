@@ -1,5 +1,6 @@
 import { z } from "zod";
 import type { Sql } from "../_shared/db.ts";
+import { contentTypeSchema } from "../_shared/tracking/fields.ts";
 import { eventNameSchema } from "./schema.ts";
 
 const HOUR_MS = 60 * 60 * 1000;
@@ -64,7 +65,7 @@ export const topContentQuery = range(
     to: instant,
     interval: z.literal("day").default("day"),
     event: eventNameSchema.default({ name: "share", custom: false }),
-    content_type: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/).optional(),
+    content_type: contentTypeSchema.optional(),
     limit: z.coerce.number().int().min(1).max(100).default(10),
   }),
 );
