@@ -4,6 +4,8 @@ import { createBrowserAuthenticator } from "../../supabase/functions/_shared/htt
 import { originMatcher, withCors } from "../../supabase/functions/_shared/http/cors.ts";
 import type { Sql } from "../../supabase/functions/_shared/db.ts";
 import { createIpHasher } from "../../supabase/functions/_shared/ip-hash.ts";
+import { createJwtVerifier } from "../../supabase/functions/_shared/http/jwt-verifier.ts";
+import { startJwksIssuer } from "../helpers/jwks.ts";
 
 const SECRET = "unit-test-jwt-secret-0123456789";
 
@@ -59,8 +61,8 @@ describe("withCors", () => {
 });
 
 describe("createBrowserAuthenticator", () => {
-  const verify = createBrowserAuthenticator(SECRET);
-  const decodeOnly = createBrowserAuthenticator();
+  const verify = createBrowserAuthenticator({ secret: SECRET });
+  const decodeOnly = createBrowserAuthenticator({});
   const userId = "6f1c2c1e-8a3b-4c55-9d0e-1f2a3b4c5d6e";
 
   it("reads the anon key as anonymous and a session token as its user", async () => {
@@ -127,5 +129,24 @@ describe("createIpHasher", () => {
     await Promise.resolve();
     expect(await hash("203.0.113.9")).toMatch(/^[0-9a-f]{32}$/);
     expect(asked).toHaveLength(2);
+  });
+});
+
+describe("createJwtVerifier", () => {
+  it("checks HS256 tokens only against the secret and asymmetric ones only against the JWKS", async () => {
+    const issuer = await startJwksIssuer();
+    try {
+      const both = createJwtVerifier({ secret: SECRET, jwksUrl: issuer.url })!;
+      expect(await both(await token({ role: "anon" }))).toMatchObject({ role: "anon" });
+      expect(await both(await issuer.sign({ role: "authenticated" }))).toMatchObject({ role: "authenticated" });
+
+      const jwksOnly = createJwtVerifier({ jwksUrl: issuer.url })!;
+      await expect(jwksOnly(await token({ role: "service_role" }))).rejects.toThrow(/No key/);
+      const secretOnly = createJwtVerifier({ secret: SECRET })!;
+      await expect(secretOnly(await issuer.sign({ role: "authenticated" }))).rejects.toThrow(/No key/);
+      expect(createJwtVerifier({})).toBeNull();
+    } finally {
+      await issuer.close();
+    }
   });
 });

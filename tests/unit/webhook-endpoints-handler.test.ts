@@ -18,7 +18,7 @@ const handler = createWebhookEndpointsHandler({
   sql,
   logger: createLogger({ fn: "test" }, { sink: () => {} }),
   serviceRoleKey: SERVICE_KEY,
-  jwtSecret: JWT_SECRET,
+  jwt: { secret: JWT_SECRET },
   urlPolicy: { allowHttp: false, allowedHosts: [] },
   resolve: (host) =>
     host === "internal.partner.example" ? Promise.resolve(["10.1.2.3"]) : Promise.reject(new Error("ENOTFOUND")),

@@ -21,6 +21,8 @@ const schema = z.object({
   EMAIL_DRAIN_SECONDS: z.coerce.number().int().min(1).default(20),
   RESEND_TIMEOUT_MS: z.coerce.number().int().min(100).default(15_000),
   SUPABASE_JWT_SECRET: z.string().min(16).optional(),
+  SUPABASE_URL: z.string().url().optional(),
+  SUPABASE_JWKS_URL: z.string().url().optional(),
   WEBHOOK_ALLOW_HTTP: z.enum(["true", "false"]).default("false").transform((value) => value === "true"),
   WEBHOOK_ALLOWED_HOSTS: list,
   WEBHOOK_WAKEUP_SECRET: z.string().min(16).optional(),

@@ -1,5 +1,6 @@
 import type { Config } from "./config.ts";
 import type { ClientIpPolicy } from "./http/client-ip.ts";
+import type { JwtKeys } from "./http/jwt-verifier.ts";
 import { createSql, type Sql } from "./db.ts";
 import { createLogger, type Logger } from "./log.ts";
 import { createSecurityLogger, type SecurityLogger } from "./security-logger.ts";
@@ -11,6 +12,8 @@ export interface Runtime {
   securityLogger: SecurityLogger;
   maxBodyBytes: number;
   clientIp: ClientIpPolicy;
+  /** What callers' JWTs are verified against. */
+  jwt: JwtKeys;
 }
 
 /** The database pool, logger and securityLogger of function `name`, from its configuration. */
@@ -26,5 +29,11 @@ export function createRuntime(name: string, config: Config): Runtime {
     }),
     maxBodyBytes: config.MAX_BODY_BYTES,
     clientIp: { header: config.CLIENT_IP_HEADER, trustedHops: config.TRUSTED_PROXY_HOPS },
+    jwt: {
+      secret: config.SUPABASE_JWT_SECRET,
+      // Supabase sets SUPABASE_URL in every function; its auth server publishes the JWKS there.
+      jwksUrl: config.SUPABASE_JWKS_URL ??
+        (config.SUPABASE_URL ? new URL("/auth/v1/.well-known/jwks.json", config.SUPABASE_URL).href : undefined),
+    },
   };
 }

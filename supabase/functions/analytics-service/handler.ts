@@ -4,6 +4,7 @@ import { type BrowserCaller, createBrowserAuthenticator } from "../_shared/http/
 import { authorized, type Caller, createAuthenticator } from "../_shared/http/caller-auth.ts";
 import { type CorsPolicy, withCors } from "../_shared/http/cors.ts";
 import { errorResponse, HttpError } from "../_shared/http/errors.ts";
+import type { JwtKeys } from "../_shared/http/jwt-verifier.ts";
 import { createHandler, type PipelineDeps } from "../_shared/http/pipeline.ts";
 import { requestIdOf } from "../_shared/http/request-id.ts";
 import { createPostgresRateLimiter, type RateLimitPolicy } from "../_shared/rate-limit.ts";
@@ -26,7 +27,7 @@ export interface AnalyticsServiceDeps extends PipelineDeps {
   sql: Sql;
   cors: Pick<CorsPolicy, "allowedOrigins">;
   serviceRoleKey?: string;
-  jwtSecret?: string;
+  jwt: JwtKeys;
   perIp: RateLimitPolicy;
 }
 
@@ -59,7 +60,7 @@ function metric<Q extends z.ZodType>(
  * the service role or an admin from the rollups.
  */
 export function createAnalyticsServiceHandler(deps: AnalyticsServiceDeps): (req: Request) => Promise<Response> {
-  const authenticateBrowser = createBrowserAuthenticator(deps.jwtSecret);
+  const authenticateBrowser = createBrowserAuthenticator(deps.jwt);
   const takeToken = createPostgresRateLimiter(deps.sql);
   const ingest = createHandler<BrowserCaller, z.output<typeof ingestRequestSchema>>({
     name: NAME,
@@ -72,7 +73,11 @@ export function createAnalyticsServiceHandler(deps: AnalyticsServiceDeps): (req:
       body: await ingestBatch(deps.sql, body, requestFacts(ctx, principal)),
     }),
   }, deps);
-  const authenticateAdmin = createAuthenticator({ serviceRoleKey: deps.serviceRoleKey, jwtSecret: deps.jwtSecret });
+  const authenticateAdmin = createAuthenticator({
+    serviceRoleKey: deps.serviceRoleKey,
+    jwtSecret: deps.jwt.secret,
+    jwksUrl: deps.jwt.jwksUrl,
+  });
   const metrics: Record<string, (req: Request) => Promise<Response>> = {
     events: metric(deps, authenticateAdmin, eventsQuery, eventCounts),
     shares: metric(deps, authenticateAdmin, sharesQuery, shareCounts),

@@ -12,6 +12,5 @@ Deno.serve(createAnalyticsServiceHandler({
   anonymizeIp: createIpHasher(runtime.sql),
   cors: { allowedOrigins: config.CORS_ALLOWED_ORIGINS },
   serviceRoleKey: config.SUPABASE_SERVICE_ROLE_KEY,
-  jwtSecret: config.SUPABASE_JWT_SECRET,
   perIp: perMinute(config.ANALYTICS_IP_LIMIT_PER_MINUTE),
 }));

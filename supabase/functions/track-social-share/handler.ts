@@ -1,6 +1,7 @@
 import type { Sql } from "../_shared/db.ts";
 import { type BrowserCaller, createBrowserAuthenticator } from "../_shared/http/browser-auth.ts";
 import { type CorsPolicy, withCors } from "../_shared/http/cors.ts";
+import type { JwtKeys } from "../_shared/http/jwt-verifier.ts";
 import { createHandler, type PipelineDeps } from "../_shared/http/pipeline.ts";
 import { createIdempotencyStore } from "../_shared/idempotency.ts";
 import { createPostgresRateLimiter, type RateLimitPolicy } from "../_shared/rate-limit.ts";
@@ -12,8 +13,8 @@ import { shareRequestSchema } from "./schema.ts";
 export interface TrackSocialShareDeps extends PipelineDeps {
   sql: Sql;
   cors: Pick<CorsPolicy, "allowedOrigins">;
-  /** Verifies session tokens here as well as at the gateway; absent on asymmetric-key projects. */
-  jwtSecret?: string;
+  /** Verifies session tokens here as well as at the gateway. */
+  jwt: JwtKeys;
   dedupWindowSeconds: number;
   perIp: RateLimitPolicy;
   perSession: RateLimitPolicy;
@@ -25,7 +26,7 @@ export interface TrackSocialShareDeps extends PipelineDeps {
  * kept in Postgres), then the share is normalized and recorded with its analytics event.
  */
 export function createTrackSocialShareHandler(deps: TrackSocialShareDeps): (req: Request) => Promise<Response> {
-  const authenticate = createBrowserAuthenticator(deps.jwtSecret);
+  const authenticate = createBrowserAuthenticator(deps.jwt);
   const takeToken = createPostgresRateLimiter(deps.sql);
   const handler = createHandler<BrowserCaller, typeof shareRequestSchema._output>({
     name: "track-social-share",

@@ -11,7 +11,6 @@ Deno.serve(createTrackSocialShareHandler({
   ...runtime,
   anonymizeIp: createIpHasher(runtime.sql),
   cors: { allowedOrigins: config.CORS_ALLOWED_ORIGINS },
-  jwtSecret: config.SUPABASE_JWT_SECRET,
   dedupWindowSeconds: config.SHARE_DEDUP_WINDOW_SECONDS,
   perIp: perMinute(config.SHARE_IP_LIMIT_PER_MINUTE),
   perSession: perMinute(config.SHARE_SESSION_LIMIT_PER_MINUTE),

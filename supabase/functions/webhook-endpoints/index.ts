@@ -7,6 +7,5 @@ const config = readConfig(Deno.env.toObject());
 Deno.serve(createWebhookEndpointsHandler({
   ...createRuntime("webhook-endpoints", config),
   serviceRoleKey: config.SUPABASE_SERVICE_ROLE_KEY,
-  jwtSecret: config.SUPABASE_JWT_SECRET,
   urlPolicy: { allowHttp: config.WEBHOOK_ALLOW_HTTP, allowedHosts: config.WEBHOOK_ALLOWED_HOSTS },
 }));

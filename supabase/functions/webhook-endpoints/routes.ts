@@ -5,6 +5,7 @@ import type { PipelineDeps } from "../_shared/http/pipeline.ts";
 import { validateOrReject } from "../_shared/http/validate.ts";
 import type { Resolver, UrlPolicy } from "../_shared/ssrf.ts";
 import { type AuthorizedCaller, createAuthenticator } from "../_shared/http/caller-auth.ts";
+import type { JwtKeys } from "../_shared/http/jwt-verifier.ts";
 import { type Operation, operation, type OperationSpec } from "./router.ts";
 import {
   createEndpointBody,
@@ -23,7 +24,7 @@ import { acceptableEndpointUrl } from "./url.ts";
 export interface WebhookEndpointsDeps extends PipelineDeps {
   sql: Sql;
   serviceRoleKey?: string;
-  jwtSecret?: string;
+  jwt: JwtKeys;
   urlPolicy: UrlPolicy;
   /** The SSRF guard's resolver; the system's by default, a fake in unit tests. */
   resolve?: Resolver;
@@ -59,7 +60,11 @@ const ownTenant = (caller: AuthorizedCaller, tenantId: string | null | undefined
 /** Every operation of the management API, each wired into the shared request pipeline. */
 export function endpointOperations(deps: WebhookEndpointsDeps): Operation[] {
   const store = endpointStore(deps.sql);
-  const authenticate = createAuthenticator({ serviceRoleKey: deps.serviceRoleKey, jwtSecret: deps.jwtSecret });
+  const authenticate = createAuthenticator({
+    serviceRoleKey: deps.serviceRoleKey,
+    jwtSecret: deps.jwt.secret,
+    jwksUrl: deps.jwt.jwksUrl,
+  });
   const checkUrl = (raw: string) => acceptableEndpointUrl(raw, deps.urlPolicy, deps.resolve);
   const op = <B>(spec: OperationSpec<B>) => operation(spec, authenticate, deps);
 

@@ -1,5 +1,6 @@
-import { decodeJwt, jwtVerify } from "jose";
+import { decodeJwt } from "jose";
 import { HttpError } from "./errors.ts";
+import { createJwtVerifier, type JwtKeys } from "./jwt-verifier.ts";
 
 /** A browser caller: the anon key, a signed-in user's session token, or the service role. */
 export interface BrowserCaller {
@@ -13,19 +14,19 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const unauthorized = (message: string) => new HttpError(401, "unauthorized", message, { security: "auth_failure" });
 
 /**
- * Reads the caller from `Authorization: Bearer <jwt>`. With the project's JWT secret the token
- * is verified here too; without it (projects on asymmetric keys) the function relies on the
- * gateway, which verifies it because config.toml sets `verify_jwt = true`. The user id comes
- * only from the token, never from the body, so a page cannot attribute events to someone else.
+ * Reads the caller from `Authorization: Bearer <jwt>`. With the project's secret or JWKS the
+ * token is verified here too; with neither the function relies on the gateway, which verifies
+ * it because config.toml sets `verify_jwt = true`. The user id comes only from the token, never
+ * from the body, so a page cannot attribute events to someone else.
  */
-export function createBrowserAuthenticator(jwtSecret?: string): (req: Request) => Promise<BrowserCaller> {
-  const key = jwtSecret ? new TextEncoder().encode(jwtSecret) : null;
+export function createBrowserAuthenticator(keys: JwtKeys): (req: Request) => Promise<BrowserCaller> {
+  const verify = createJwtVerifier(keys);
   return async (req) => {
     const bearer = /^Bearer\s+(\S+)$/i.exec(req.headers.get("authorization") ?? "")?.[1];
     if (!bearer) throw unauthorized("Send the anon key or the user's session token as a Bearer token.");
     let claims: Record<string, unknown>;
     try {
-      claims = key ? (await jwtVerify(bearer, key, { algorithms: ["HS256"] })).payload : decodeJwt(bearer);
+      claims = verify ? await verify(bearer) : decodeJwt(bearer);
     } catch {
       throw unauthorized("The token is invalid or expired.");
     }

@@ -1,6 +1,6 @@
-import { jwtVerify } from "jose";
 import { HttpError } from "./errors.ts";
 import { secretsEqual } from "../secrets-equal.ts";
+import { createJwtVerifier } from "./jwt-verifier.ts";
 
 /**
  * Who is calling. `platform` sees every tenant; `tenant` only its own rows; `refused` holds
@@ -17,8 +17,10 @@ export type AuthorizedCaller = Exclude<Caller, { kind: "refused" }>;
 /** What callers are checked against. */
 export interface CallerCredentials {
   serviceRoleKey?: string;
-  /** The project's JWT secret (HS256), which signs the admins' session tokens. */
+  /** The project's legacy JWT secret (HS256). */
   jwtSecret?: string;
+  /** The project's JWKS, for session tokens signed with asymmetric keys. */
+  jwksUrl?: string;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -27,21 +29,21 @@ const unauthorized = (message: string) => new HttpError(401, "unauthorized", mes
 
 /**
  * Identifies the caller from `Authorization: Bearer <key>`: the service role key (compared in
- * constant time), or a JWT signed with the project secret. A JWT with `role: service_role`
+ * constant time), or a JWT signed with the project secret or one of its asymmetric keys. A JWT with `role: service_role`
  * is the platform; one whose `app_metadata.role` is "admin" is scoped to
  * `app_metadata.tenant_id`. Missing, forged or expired credentials are a 401.
  */
 export function createAuthenticator(credentials: CallerCredentials): (req: Request) => Promise<Caller> {
-  const key = credentials.jwtSecret ? new TextEncoder().encode(credentials.jwtSecret) : null;
+  const verify = createJwtVerifier({ secret: credentials.jwtSecret, jwksUrl: credentials.jwksUrl });
   return async (req) => {
     const bearer = /^Bearer\s+(\S+)$/i.exec(req.headers.get("authorization") ?? "")?.[1];
     if (!bearer) throw unauthorized("Send the service role key or an admin JWT as a Bearer token.");
     if (secretsEqual(bearer, credentials.serviceRoleKey)) return { kind: "platform" };
-    if (!key) throw unauthorized("The token is not valid.");
+    if (!verify) throw unauthorized("The token is not valid.");
     let claims: Record<string, unknown>;
     try {
       // Every session token Supabase issues expires; one that never does is not accepted.
-      ({ payload: claims } = await jwtVerify(bearer, key, { algorithms: ["HS256"], requiredClaims: ["exp"] }));
+      claims = await verify(bearer, { requiredClaims: ["exp"] });
     } catch {
       throw unauthorized("The token is invalid or expired.");
     }
