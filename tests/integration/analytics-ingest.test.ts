@@ -188,6 +188,28 @@ describe("analytics-service ingest: rate limit per address", () => {
   });
 });
 
+describe("analytics-service ingest: custom event allowlist", () => {
+  let instance: ServedFunction;
+  beforeAll(async () => {
+    instance = await serveFunction("analytics-service", {
+      ...stack,
+      SUPABASE_DB_URL: stack.DATABASE_URL,
+      LOG_LEVEL: "error",
+      CORS_ALLOWED_ORIGINS: "https://shop.example",
+      ANALYTICS_CUSTOM_EVENTS: "Wishlist Shared, quiz-done",
+    } as Record<string, string>, () => {});
+  });
+  afterAll(() => instance.stop());
+
+  it("accepts standard names and the listed custom ones, and rejects other custom names", async () => {
+    const events = [event(), event({ name: "wishlistShared" }), event({ name: "quiz_done" }), event({ name: "spam_123" })];
+    const res = await ingest({ session_id: randomSession(), events }, {
+      baseUrl: `http://127.0.0.1:${instance.port}/analytics-service`,
+    });
+    expect(res.body).toMatchObject({ accepted: 3, rejected: 1, errors: [{ index: 3, details: [{ path: "name" }] }] });
+  });
+});
+
 describe("prune_tracking_state", () => {
   it("drops session sets of buckets that can no longer change and rate-limit buckets idle for a day", async () => {
     const name = `prune_${randomUUID().slice(0, 8)}`;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import {
+  customEventAllowlist,
   normalizeEventName,
   STANDARD_EVENTS,
   toSnakeCase,
@@ -110,5 +111,16 @@ describe("normalizeEventName: custom events", () => {
   it("does not take object properties for aliases", () => {
     expect(normalizeEventName("constructor")).toEqual({ name: "constructor", custom: true });
     expect(normalizeEventName("__proto__")).toEqual({ name: "proto", custom: true });
+  });
+});
+
+describe("customEventAllowlist", () => {
+  it("normalizes the configured names like incoming ones, and means any name when empty", () => {
+    expect(customEventAllowlist(["Wishlist Shared", "quiz-done"])).toEqual(new Set(["wishlist_shared", "quiz_done"]));
+    expect(customEventAllowlist([])).toBeUndefined();
+  });
+
+  it("fails at start-up on a name no event could ever have", () => {
+    expect(() => customEventAllowlist(["ok_name", "9lives"])).toThrow(/ANALYTICS_CUSTOM_EVENTS.*9lives/);
   });
 });

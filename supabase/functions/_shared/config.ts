@@ -39,6 +39,7 @@ const schema = z.object({
   SHARE_IP_LIMIT_PER_MINUTE: z.coerce.number().positive().default(60),
   SHARE_SESSION_LIMIT_PER_MINUTE: z.coerce.number().positive().default(20),
   ANALYTICS_IP_LIMIT_PER_MINUTE: z.coerce.number().positive().default(600),
+  ANALYTICS_CUSTOM_EVENTS: list,
   MAX_BODY_BYTES: z.coerce.number().int().positive().default(DEFAULT_MAX_BODY_BYTES),
   DB_POOL_MAX: z.coerce.number().int().min(1).max(100).default(10),
   SECURITY_ALERT_THRESHOLD: z.coerce.number().int().min(1).default(20),

@@ -75,3 +75,18 @@ export function normalizeEventName(raw: string): { name: string; custom: boolean
   if (STANDARD.has(name)) return { name, custom: false };
   return CUSTOM.test(name) ? { name, custom: true } : null;
 }
+
+/**
+ * The custom names ANALYTICS_CUSTOM_EVENTS allows, normalized like incoming names; undefined
+ * (any valid name) when the list is empty. A name that could never match fails at start-up.
+ */
+export function customEventAllowlist(names: readonly string[]): ReadonlySet<string> | undefined {
+  if (names.length === 0) return undefined;
+  return new Set(names.map((raw) => {
+    const normalized = normalizeEventName(raw);
+    if (normalized === null) {
+      throw new Error(`Invalid configuration: ANALYTICS_CUSTOM_EVENTS: not an event name: ${raw}`);
+    }
+    return normalized.name;
+  }));
+}

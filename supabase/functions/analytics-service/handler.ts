@@ -29,6 +29,8 @@ export interface AnalyticsServiceDeps extends PipelineDeps {
   serviceRoleKey?: string;
   jwt: JwtKeys;
   perIp: RateLimitPolicy;
+  /** When set, the only custom event names ingest accepts. */
+  customEvents?: ReadonlySet<string>;
 }
 
 const NAME = "analytics-service";
@@ -70,7 +72,7 @@ export function createAnalyticsServiceHandler(deps: AnalyticsServiceDeps): (req:
     rateLimit: (_caller, ctx) => takeToken(`${NAME}:ip:${ctx.clientIp}`, deps.perIp),
     handle: async ({ ctx, principal, body }) => ({
       status: 200,
-      body: await ingestBatch(deps.sql, body, requestFacts(ctx, principal)),
+      body: await ingestBatch(deps.sql, body, requestFacts(ctx, principal), { customEvents: deps.customEvents }),
     }),
   }, deps);
   const authenticateAdmin = createAuthenticator({

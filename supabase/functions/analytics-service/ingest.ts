@@ -35,6 +35,14 @@ export function toRow(event: ValidAnalyticsEvent, sessionId: string, facts: Requ
   return row;
 }
 
+/** Settings of {@link ingestBatch}. */
+export interface IngestOptions {
+  /** When set, the only custom event names accepted (standard names always are). */
+  customEvents?: ReadonlySet<string>;
+  /** The arrival time timestamps are clamped around. */
+  receivedAt?: number;
+}
+
 function idOf(candidate: unknown): string | undefined {
   const id = (candidate as { id?: unknown } | null)?.id;
   return typeof id === "string" ? id.slice(0, 64) : undefined;
@@ -48,22 +56,29 @@ export async function ingestBatch(
   sql: Sql,
   batch: { session_id?: string; events: unknown[] },
   facts: RequestFacts,
-  receivedAt = Date.now(),
+  options: IngestOptions = {},
 ): Promise<IngestResponse> {
+  const receivedAt = options.receivedAt ?? Date.now();
   const rows = new Map<string, AnalyticsEventRow>();
   const errors: RejectedEvent[] = [];
   let repeatedInBatch = 0;
   batch.events.forEach((candidate, index) => {
+    const reject = (details: RejectedEvent["details"]) => {
+      errors.push({ index, id: idOf(candidate), details: details.slice(0, MAX_DETAILS_PER_EVENT) });
+    };
     const result = analyticsEventSchema.safeParse(candidate);
-    const sessionId = result.success ? result.data.session_id ?? batch.session_id : undefined;
-    if (!result.success || sessionId === undefined) {
-      const issues = result.success
-        ? [{ path: "session_id", message: "Send session_id on the event or the batch" }]
-        : result.error.issues.map((issue) => ({ path: issue.path.join("."), message: issue.message }));
-      errors.push({ index, id: idOf(candidate), details: issues.slice(0, MAX_DETAILS_PER_EVENT) });
-      return;
+    if (!result.success) {
+      return reject(result.error.issues.map((issue) => ({ path: issue.path.join("."), message: issue.message })));
     }
-    const row = toRow(result.data, sessionId, facts, receivedAt);
+    const { data: event } = result;
+    const sessionId = event.session_id ?? batch.session_id;
+    if (sessionId === undefined) {
+      return reject([{ path: "session_id", message: "Send session_id on the event or the batch" }]);
+    }
+    if (event.name.custom && options.customEvents && !options.customEvents.has(event.name.name)) {
+      return reject([{ path: "name", message: `Custom event ${event.name.name} is not in ANALYTICS_CUSTOM_EVENTS` }]);
+    }
+    const row = toRow(event, sessionId, facts, receivedAt);
     if (rows.has(row.client_event_id)) repeatedInBatch++;
     else rows.set(row.client_event_id, row);
   });
