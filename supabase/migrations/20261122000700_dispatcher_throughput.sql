@@ -148,3 +148,34 @@ begin
   order by d.next_attempt_at;
 end;
 $$;
+
+-- Records a batch of attempts in one transaction: one commit, so one WAL flush, for all the
+-- deliveries that finished while the previous batch was being written (see queue.ts). Each is
+-- recorded exactly as complete_webhook_attempt records one. Endpoints are locked in id order,
+-- so two dispatchers' batches cannot deadlock on them.
+create function public.complete_webhook_attempts(p_attempts jsonb)
+returns table (delivery_id uuid, status text)
+language plpgsql
+set search_path = ''
+as $$
+declare
+  r record;
+begin
+  for r in
+    select a.*, d.endpoint_id
+    from jsonb_to_recordset(p_attempts) as a(
+      delivery_id uuid, outcome text, status_code integer, started_at timestamptz, duration_ms integer,
+      response_body text, error text, retry_after_seconds integer, circuit_threshold integer)
+    left join public.webhook_deliveries d on d.id = a.delivery_id
+    order by d.endpoint_id, a.delivery_id
+  loop
+    delivery_id := r.delivery_id;
+    status := public.complete_webhook_attempt(
+      r.delivery_id, r.outcome, r.status_code, r.started_at, r.duration_ms, r.response_body, r.error,
+      r.retry_after_seconds, r.circuit_threshold);
+    return next;
+  end loop;
+end;
+$$;
+
+revoke execute on function public.complete_webhook_attempts(jsonb) from public, anon, authenticated;

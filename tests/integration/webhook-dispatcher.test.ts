@@ -179,6 +179,18 @@ describe("status codes", () => {
     if (status === 302) expect(receiver.received("/elsewhere")).toHaveLength(0);
   });
 
+  it("records an answer whose body holds a NUL byte, which Postgres text cannot store as sent", async () => {
+    const path = `/binary/${randomUUID().slice(0, 6)}`;
+    receiver.answer(path, { status: 200, body: "ok\u0000done" });
+    const e = await endpoint(path);
+    await publish("order.shipped", { id: "o1" });
+    await dispatch();
+    const [delivery] = await deliveriesOf(e.id);
+    expect(delivery.status).toBe("SUCCESS");
+    const [attempt] = await sql`select response_body from public.webhook_delivery_attempts where delivery_id = ${delivery.id}`;
+    expect(attempt.response_body).toBe("ok\ufffddone");
+  });
+
   it("retries a timeout and records it", async () => {
     const path = `/hang/${randomUUID().slice(0, 6)}`;
     receiver.answer(path, "hang");
