@@ -1,7 +1,7 @@
 import type { Logger } from "../_shared/log.ts";
 import type { UrlCheck } from "../_shared/ssrf.ts";
 import { classifyStatus, retryAfterSeconds } from "./classify.ts";
-import type { ClaimedDelivery, DeliveryQueue } from "./queue.ts";
+import type { AttemptRecord, ClaimedDelivery, DeliveryQueue } from "./queue.ts";
 import type { AttemptResult } from "./send.ts";
 import { signDelivery } from "./sign.ts";
 
@@ -35,7 +35,10 @@ export interface DispatchReport {
  * refills as deliveries finish rather than batch by batch, so one partner that takes the full
  * timeout to answer never holds back the others. The claim already respects each endpoint's
  * concurrency cap and token bucket; each delivery passes the SSRF guard again (DNS may have
- * changed since the endpoint was registered) before it is signed and sent.
+ * changed since the endpoint was registered) before it is signed and sent. A pool slot is
+ * freed once the partner has answered: recording the answer goes on in the background (and in
+ * batches, see queue.ts), while the delivery still counts against its endpoint's cap until it
+ * is recorded, since the claim counts leased rows.
  */
 export async function dispatch(deps: DispatchDeps): Promise<DispatchReport> {
   const report: DispatchReport = { claimed: 0, succeeded: 0, retried: 0, failed: 0 };
@@ -45,55 +48,56 @@ export async function dispatch(deps: DispatchDeps): Promise<DispatchReport> {
     if (!checks.has(url)) checks.set(url, deps.checkUrl(url));
     return checks.get(url)!;
   };
-  const inFlight = new Set<Promise<void>>();
+  const sending = new Set<Promise<void>>();
+  const recording = new Set<Promise<void>>();
   const errors: unknown[] = [];
+  const track = (set: Set<Promise<void>>, work: Promise<void>) => {
+    const tracked: Promise<void> = work.catch((error) => void errors.push(error)).finally(() => set.delete(tracked));
+    set.add(tracked);
+  };
+  const record = (delivery: ClaimedDelivery, attempt: AttemptRecord) =>
+    track(recording, recordAttempt(deps, delivery, attempt, report));
   const deadline = Date.now() + deps.budgetMs;
   // Claim in batches of at least a quarter of the pool: a claim per freed slot would cost a
   // claim query per delivery.
   const minimumClaim = Math.max(1, Math.floor(deps.concurrency / 4));
   while (Date.now() < deadline && errors.length === 0) {
-    const room = deps.concurrency - inFlight.size;
-    const claimed = room >= minimumClaim || inFlight.size === 0
+    const room = deps.concurrency - sending.size;
+    const claimed = room >= minimumClaim || sending.size === 0
       ? await deps.queue.claim(deps.workerId, room, deps.leaseSeconds, deps.cooldownSeconds)
       : [];
     report.claimed += claimed.length;
-    for (const delivery of claimed) {
-      const work: Promise<void> = deliverOne(deps, delivery, checkUrl, report)
-        .catch((error) => void errors.push(error))
-        .finally(() => inFlight.delete(work));
-      inFlight.add(work);
-    }
-    if (inFlight.size === 0) break;
+    for (const delivery of claimed) track(sending, sendOne(deps, delivery, checkUrl, record));
+    if (sending.size === 0 && recording.size === 0) break;
     // Wait for a slot whenever this turn could not fill the pool (it is full, or nothing more
-    // is due yet). Looping without awaiting would spin and starve the deliveries in flight.
-    if (claimed.length < room || room <= 0) await Promise.race(inFlight);
+    // is due until recorded answers free their endpoints' slots). Looping without awaiting
+    // would spin and starve the deliveries in flight.
+    if (claimed.length < room || room <= 0) await Promise.race([...sending, ...recording]);
   }
-  await Promise.all(inFlight);
+  await Promise.all(sending);
+  await Promise.all(recording);
   if (errors.length > 0) throw errors[0];
   return report;
 }
 
-async function deliverOne(
+async function sendOne(
   deps: DispatchDeps,
   delivery: ClaimedDelivery,
   checkUrl: (url: string) => Promise<UrlCheck>,
-  report: DispatchReport,
+  record: (delivery: ClaimedDelivery, attempt: AttemptRecord) => void,
 ): Promise<void> {
   const startedAt = new Date();
   const check = await checkUrl(delivery.url);
   if (!check.ok) {
     // A name that does not resolve may resolve later; a forbidden address never becomes allowed.
-    const outcome = check.code === "unresolvable" ? "retry" : "failed";
-    await deps.queue.complete(delivery.delivery_id, {
-      outcome,
+    return record(delivery, {
+      outcome: check.code === "unresolvable" ? "retry" : "failed",
       statusCode: null,
       startedAt,
       durationMs: 0,
       responseBody: "",
       error: `refused by the SSRF guard: ${check.reason}`,
-    }, deps.circuitThreshold);
-    report[outcome === "retry" ? "retried" : "failed"]++;
-    return;
+    });
   }
 
   const headers = signDelivery(delivery.event_id, startedAt, delivery.payload, {
@@ -103,7 +107,7 @@ async function deliverOne(
   });
   const result = await deps.post(delivery.url, delivery.payload, headers, deps.timeoutMs);
   const outcome = classifyStatus(result.status);
-  const status = await deps.queue.complete(delivery.delivery_id, {
+  record(delivery, {
     outcome,
     statusCode: result.status,
     startedAt,
@@ -111,17 +115,26 @@ async function deliverOne(
     responseBody: result.body,
     error: result.error,
     retryAfterSeconds: outcome === "retry" ? retryAfterSeconds(result.retryAfter) : undefined,
-  }, deps.circuitThreshold);
-  if (outcome === "success") report.succeeded++;
+  });
+}
+
+async function recordAttempt(
+  deps: DispatchDeps,
+  delivery: ClaimedDelivery,
+  attempt: AttemptRecord,
+  report: DispatchReport,
+): Promise<void> {
+  const status = await deps.queue.complete(delivery.delivery_id, attempt, deps.circuitThreshold);
+  if (attempt.outcome === "success") report.succeeded++;
   else if (status === "PENDING") report.retried++;
   else report.failed++;
-  if (outcome !== "success") {
+  if (attempt.outcome !== "success") {
     deps.log.info("webhook delivery attempt failed", {
       deliveryId: delivery.delivery_id,
       endpointId: delivery.endpoint_id,
       attempt: delivery.attempt,
-      status: result.status,
-      error: result.error,
+      status: attempt.statusCode,
+      error: attempt.error,
       next: status,
     });
   }
