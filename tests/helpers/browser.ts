@@ -1,4 +1,6 @@
 import { randomInt, randomUUID } from "node:crypto";
+import { afterAll, beforeAll } from "vitest";
+import { type ServedFunction, serveFunction } from "../../dev/stack/functions.ts";
 import { functionUrl, stack } from "./stack.ts";
 
 /** A random documentation-range address: per-address rate limits then never meet another test's. */
@@ -41,4 +43,19 @@ export async function browserRequest(path: string, body: unknown, options: Brows
   });
   const text = await response.text();
   return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : null };
+}
+
+/**
+ * One more instance of function `name` on the test database, with changed settings, for the
+ * calling file's tests (started before them, stopped after). Call it directly, bypassing the
+ * gateway, at `baseUrl()`.
+ */
+export function extraInstance(name: string, overrides: Record<string, string>) {
+  let served: ServedFunction | undefined;
+  beforeAll(async () => {
+    const env = { ...stack, SUPABASE_DB_URL: stack.DATABASE_URL, LOG_LEVEL: "error" } as Record<string, string>;
+    served = await serveFunction(name, { ...env, CORS_ALLOWED_ORIGINS: "https://shop.example", ...overrides }, () => {});
+  });
+  afterAll(() => served?.stop());
+  return { baseUrl: () => `http://127.0.0.1:${served!.port}/${name}` };
 }

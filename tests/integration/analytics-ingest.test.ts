@@ -1,8 +1,7 @@
 import { randomUUID } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type ServedFunction, serveFunction } from "../../dev/stack/functions.ts";
-import { browserRequest, randomIp, randomSession } from "../helpers/browser.ts";
-import { signJwt, stack, testSql } from "../helpers/stack.ts";
+import { describe, expect, it } from "vitest";
+import { browserRequest, extraInstance, randomIp, randomSession } from "../helpers/browser.ts";
+import { signJwt, testSql } from "../helpers/stack.ts";
 
 const sql = testSql();
 
@@ -161,21 +160,11 @@ describe("analytics-service ingest: partial acceptance and duplicates", () => {
 });
 
 describe("analytics-service ingest: rate limit per address", () => {
-  let instance: ServedFunction;
-  beforeAll(async () => {
-    instance = await serveFunction("analytics-service", {
-      ...stack,
-      SUPABASE_DB_URL: stack.DATABASE_URL,
-      LOG_LEVEL: "error",
-      CORS_ALLOWED_ORIGINS: "https://shop.example",
-      ANALYTICS_IP_LIMIT_PER_MINUTE: "3",
-    } as Record<string, string>, () => {});
-  });
-  afterAll(() => instance.stop());
+  const instance = extraInstance("analytics-service", { ANALYTICS_IP_LIMIT_PER_MINUTE: "3" });
 
   it("answers 429 with Retry-After once an address has sent its batches for the minute", async () => {
     const ip = randomIp();
-    const baseUrl = `http://127.0.0.1:${instance.port}/analytics-service`;
+    const baseUrl = instance.baseUrl();
     const statuses: number[] = [];
     let retryAfter: string | null = null;
     for (let i = 0; i < 4; i++) {
@@ -189,23 +178,11 @@ describe("analytics-service ingest: rate limit per address", () => {
 });
 
 describe("analytics-service ingest: custom event allowlist", () => {
-  let instance: ServedFunction;
-  beforeAll(async () => {
-    instance = await serveFunction("analytics-service", {
-      ...stack,
-      SUPABASE_DB_URL: stack.DATABASE_URL,
-      LOG_LEVEL: "error",
-      CORS_ALLOWED_ORIGINS: "https://shop.example",
-      ANALYTICS_CUSTOM_EVENTS: "Wishlist Shared, quiz-done",
-    } as Record<string, string>, () => {});
-  });
-  afterAll(() => instance.stop());
+  const instance = extraInstance("analytics-service", { ANALYTICS_CUSTOM_EVENTS: "Wishlist Shared, quiz-done" });
 
   it("accepts standard names and the listed custom ones, and rejects other custom names", async () => {
     const events = [event(), event({ name: "wishlistShared" }), event({ name: "quiz_done" }), event({ name: "spam_123" })];
-    const res = await ingest({ session_id: randomSession(), events }, {
-      baseUrl: `http://127.0.0.1:${instance.port}/analytics-service`,
-    });
+    const res = await ingest({ session_id: randomSession(), events }, { baseUrl: instance.baseUrl() });
     expect(res.body).toMatchObject({ accepted: 3, rejected: 1, errors: [{ index: 3, details: [{ path: "name" }] }] });
   });
 });

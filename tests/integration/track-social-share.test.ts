@@ -1,7 +1,6 @@
 import { randomUUID } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type ServedFunction, serveFunction } from "../../dev/stack/functions.ts";
-import { browserRequest, randomIp, randomSession } from "../helpers/browser.ts";
+import { describe, expect, it } from "vitest";
+import { browserRequest, extraInstance, randomIp, randomSession } from "../helpers/browser.ts";
 import { functionUrl, signJwt, stack, testSql } from "../helpers/stack.ts";
 
 const sql = testSql();
@@ -224,27 +223,14 @@ describe("track-social-share: rate limits", () => {
   });
 
   describe("across function processes", () => {
-    const instances: ServedFunction[] = [];
-    const env = {
-      ...stack,
-      SUPABASE_DB_URL: stack.DATABASE_URL,
-      LOG_LEVEL: "error",
-      TRUSTED_PROXY_HOPS: "1",
-      SHARE_SESSION_LIMIT_PER_MINUTE: "5",
-      CORS_ALLOWED_ORIGINS: "https://shop.example",
-    } as Record<string, string>;
-
-    beforeAll(async () => {
-      for (let i = 0; i < 2; i++) instances.push(await serveFunction("track-social-share", env, () => {}));
-    });
-    afterAll(() => Promise.all(instances.map((fn) => fn.stop())));
+    const settings = { TRUSTED_PROXY_HOPS: "1", SHARE_SESSION_LIMIT_PER_MINUTE: "5" };
+    const instances = [extraInstance("track-social-share", settings), extraInstance("track-social-share", settings)];
 
     it("holds one limit for a session whose requests alternate between two processes", async () => {
       const session = randomSession();
       const statuses: number[] = [];
       for (let i = 0; i < 8; i++) {
-        const baseUrl = `http://127.0.0.1:${instances[i % 2].port}/track-social-share`;
-        statuses.push((await post(share({ session_id: session }), { baseUrl })).status);
+        statuses.push((await post(share({ session_id: session }), { baseUrl: instances[i % 2].baseUrl() })).status);
       }
       expect(statuses).toEqual([201, 201, 201, 201, 201, 429, 429, 429]);
     });
