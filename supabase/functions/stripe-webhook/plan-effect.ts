@@ -9,6 +9,7 @@ import {
   type StripeEvent,
   subscriptionSchema,
 } from "./event-schema.ts";
+import { isUuid } from "../_shared/uuid.ts";
 
 /** Order statuses, in the `orders.status` check constraint. */
 export type OrderStatus =
@@ -85,12 +86,10 @@ export const HANDLED_EVENT_TYPES = [
   "invoice.payment_failed",
 ] as const;
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 /** `metadata.order_id` when it is a UUID; anything else cannot name an order. */
 function orderIdOf(metadata: Record<string, string> | null | undefined): string | undefined {
   const value = metadata?.order_id;
-  return value && UUID.test(value) ? value.toLowerCase() : undefined;
+  return isUuid(value) ? value.toLowerCase() : undefined;
 }
 
 function parseObject<T extends z.ZodType>(schema: T, event: StripeEvent): z.infer<T> {
@@ -163,7 +162,7 @@ function subscriptionEffect(event: StripeEvent, rank: number): SubscriptionEffec
     subscription: definedOnly({
       stripe_subscription_id: sub.id,
       stripe_customer_id: sub.customer ?? undefined,
-      user_id: metadata.user_id && UUID.test(metadata.user_id) ? metadata.user_id : undefined,
+      user_id: isUuid(metadata.user_id) ? metadata.user_id : undefined,
       status: sub.status,
       price_id: item?.price?.id,
       quantity: item?.quantity ?? undefined,

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { isUuid } from "../_shared/uuid.ts";
 
 /** Where a page ended: the last row's creation time (microseconds, UTC) and id. */
 export interface Cursor {
@@ -8,7 +9,6 @@ export interface Cursor {
 
 // Postgres keeps microseconds; a JavaScript Date would round them away and skip or repeat rows.
 const AT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
-const ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** The opaque `next_cursor` of a page ending at `cursor`. */
 export function encodeCursor(cursor: Cursor): string {
@@ -18,7 +18,7 @@ export function encodeCursor(cursor: Cursor): string {
 function decodeCursor(value: string): Cursor | null {
   try {
     const [at, id, ...rest] = atob(value.replace(/-/g, "+").replace(/_/g, "/")).split("|");
-    return rest.length === 0 && AT.test(at) && ID.test(id ?? "") ? { at, id } : null;
+    return rest.length === 0 && AT.test(at) && isUuid(id) ? { at, id } : null;
   } catch {
     return null;
   }

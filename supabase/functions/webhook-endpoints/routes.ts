@@ -19,6 +19,7 @@ import {
 import { newSigningSecret } from "./secret.ts";
 import { endpointStore } from "./store.ts";
 import { acceptableEndpointUrl } from "./url.ts";
+import { isUuid } from "../_shared/uuid.ts";
 
 /** What the webhook-endpoints function needs. */
 export interface WebhookEndpointsDeps extends PipelineDeps {
@@ -30,15 +31,13 @@ export interface WebhookEndpointsDeps extends PipelineDeps {
   resolve?: Resolver;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 // Another tenant's endpoint gets exactly this answer too: a tenant cannot probe for ids.
 const noEndpoint = () => new HttpError(404, "not_found", "No webhook endpoint with this id.");
 const noDelivery = () => new HttpError(404, "not_found", "No delivery with this id for this endpoint.");
 
 /** A path id, or the 404 of a missing row: a string that is no uuid names no row. */
 function idParam(value: string | undefined, missing: () => HttpError): string {
-  if (!value || !UUID.test(value)) throw missing();
+  if (!isUuid(value)) throw missing();
   return value.toLowerCase();
 }
 

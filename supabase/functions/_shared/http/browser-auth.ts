@@ -1,6 +1,7 @@
 import { decodeJwt } from "jose";
 import { HttpError } from "./errors.ts";
 import { createJwtVerifier, type JwtKeys } from "./jwt-verifier.ts";
+import { isUuid } from "../uuid.ts";
 
 /** A browser caller: the anon key, a signed-in user's session token, or the service role. */
 export interface BrowserCaller {
@@ -8,8 +9,6 @@ export interface BrowserCaller {
   /** The signed-in user (`sub`), null for the anon key and the service role. */
   userId: string | null;
 }
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const unauthorized = (message: string) => new HttpError(401, "unauthorized", message, { security: "auth_failure" });
 
@@ -31,7 +30,7 @@ export function createBrowserAuthenticator(keys: JwtKeys): (req: Request) => Pro
       throw unauthorized("The token is invalid or expired.");
     }
     if (claims.role === "anon" || claims.role === "service_role") return { role: claims.role, userId: null };
-    if (claims.role === "authenticated" && typeof claims.sub === "string" && UUID.test(claims.sub)) {
+    if (claims.role === "authenticated" && isUuid(claims.sub)) {
       return { role: "authenticated", userId: claims.sub.toLowerCase() };
     }
     throw unauthorized("The token's role may not call this function.");

@@ -1,6 +1,7 @@
 import { HttpError } from "./errors.ts";
 import { secretsEqual } from "../secrets-equal.ts";
 import { createJwtVerifier } from "./jwt-verifier.ts";
+import { isUuid } from "../uuid.ts";
 
 /**
  * Who is calling. `platform` sees every tenant; `tenant` only its own rows; `refused` holds
@@ -22,8 +23,6 @@ export interface CallerCredentials {
   /** The project's JWKS, for session tokens signed with asymmetric keys. */
   jwksUrl?: string;
 }
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const unauthorized = (message: string) => new HttpError(401, "unauthorized", message, { security: "auth_failure" });
 
@@ -53,7 +52,7 @@ export function createAuthenticator(credentials: CallerCredentials): (req: Reque
       return { kind: "refused", reason: "This API needs the service role key or an admin account." };
     }
     const tenantId = appMetadata.tenant_id;
-    if (typeof tenantId !== "string" || !UUID.test(tenantId)) {
+    if (!isUuid(tenantId)) {
       return { kind: "refused", reason: "The admin token names no tenant." };
     }
     return { kind: "tenant", tenantId: tenantId.toLowerCase() };
