@@ -1,5 +1,4 @@
 import { randomUUID } from "node:crypto";
-import http from "node:http";
 import postgres from "postgres";
 import { startThrowawayStack } from "../dev/stack/throwaway.ts";
 import { createPoster } from "./lib/http.ts";
@@ -137,17 +136,6 @@ async function fillTo(sql: postgres.Sql, total: number) {
   await sql`vacuum analyze`;
 }
 
-function get(url: string, headers: Record<string, string>, agent: http.Agent) {
-  return new Promise<{ status: number; body: string }>((resolve, reject) => {
-    http.get(url, { agent, headers }, (response) => {
-      const chunks: Buffer[] = [];
-      response.on("data", (c: Buffer) => chunks.push(c));
-      response.on("end", () => resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString() }));
-      response.on("error", reject);
-    }).on("error", reject);
-  });
-}
-
 /** Dashboard queries over the filled tables, each timed end to end through the function. */
 async function queryLatencies(baseUrl: string, serviceKey: string) {
   const now = Date.now();
@@ -164,7 +152,7 @@ async function queryLatencies(baseUrl: string, serviceKey: string) {
     "funnel of 4 steps, 7 days": `funnel?${week}&steps=page_view,view_item,add_to_cart,purchase`,
     "funnel of 3 steps, 30 days": `funnel?${month}&steps=view_item,add_to_cart,purchase`,
   };
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  const client = createPoster(1);
   const headers = { authorization: `Bearer ${serviceKey}` };
   const all: number[] = [];
   const perQuery: Record<string, number[]> = {};
@@ -172,7 +160,7 @@ async function queryLatencies(baseUrl: string, serviceKey: string) {
     for (let round = -1; round < QUERY_ROUNDS; round++) {
       for (const [label, path] of Object.entries(queries)) {
         const start = performance.now();
-        const response = await get(`${baseUrl}/metrics/${path}`, headers, agent);
+        const response = await client.get(`${baseUrl}/metrics/${path}`, headers);
         const ms = performance.now() - start;
         if (response.status !== 200) throw new Error(`${label}: ${response.status} ${response.body.slice(0, 300)}`);
         // Round -1 warms caches and plans; it is not counted.
@@ -182,7 +170,7 @@ async function queryLatencies(baseUrl: string, serviceKey: string) {
       }
     }
   } finally {
-    agent.destroy();
+    client.close();
   }
   for (const [label, times] of Object.entries(perQuery)) {
     times.sort((a, b) => a - b);
