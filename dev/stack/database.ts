@@ -18,6 +18,17 @@ export async function bootstrapSupabase(url: string): Promise<void> {
 }
 
 /**
+ * `url` as the Supabase CLI should get it. The CLI asks for TLS unless told otherwise, and a
+ * Postgres on this machine (the embedded one has no certificate) does not speak it.
+ */
+export function cliDatabaseUrl(url: string): string {
+  const parsed = new URL(url);
+  const loopback = ["127.0.0.1", "localhost", "[::1]"].includes(parsed.hostname);
+  if (loopback && !parsed.searchParams.has("sslmode")) parsed.searchParams.set("sslmode", "disable");
+  return parsed.toString();
+}
+
+/**
  * Applies supabase/migrations and supabase/seed.sql with the Supabase CLI, exactly as
  * `supabase db push` would against a hosted project; the CLI records what ran, so a restart
  * applies only new migrations and seeds only once.
@@ -26,7 +37,7 @@ export async function pushMigrations(url: string, log: (line: string) => void): 
   try {
     const { stdout, stderr } = await run(
       supabaseBinary(),
-      ["db", "push", `--remote=${url}`, "--include-seed", "--yes", "--workdir", ROOT],
+      ["db", "push", `--db-url=${cliDatabaseUrl(url)}`, "--include-seed", "--yes", "--workdir", ROOT],
       { cwd: ROOT, env: { ...process.env, SUPABASE_TELEMETRY_DISABLED: "1", DO_NOT_TRACK: "1" }, timeout: 180_000 },
     );
     for (const line of `${stdout}\n${stderr}`.split("\n")) {

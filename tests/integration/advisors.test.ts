@@ -1,6 +1,7 @@
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
+import { cliDatabaseUrl } from "../../dev/stack/database.ts";
 import { ROOT, supabaseBinary } from "../../dev/stack/paths.ts";
 import { stack, testSql } from "../helpers/stack.ts";
 
@@ -11,7 +12,7 @@ describe("supabase db advisors", () => {
   it("reports no security finding, at any level, on the migrated database", async () => {
     const { stdout } = await run(
       supabaseBinary(),
-      ["db", "advisors", `--remote=${stack.DATABASE_URL}`, "--type", "security", "--level", "info", "--output-format", "json", "--workdir", ROOT],
+      ["db", "advisors", `--db-url=${cliDatabaseUrl(stack.DATABASE_URL)}`, "--type", "security", "--level", "info", "--output-format", "json", "--workdir", ROOT],
       { cwd: ROOT, env: { ...process.env, SUPABASE_TELEMETRY_DISABLED: "1" }, timeout: 120_000 },
     );
     const report = JSON.parse(stdout.slice(stdout.indexOf("{")));
