@@ -1,6 +1,6 @@
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { cpSync, existsSync, mkdirSync, renameSync, rmSync, statSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync } from "node:fs";
 import { createRequire, register } from "node:module";
 import { arch, platform, userInfo } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -77,9 +77,10 @@ let redirected = false;
  */
 export function usableBinaries(): void {
   const name = platformPackage();
-  const installed = dirname(require.resolve(`${name}/package.json`));
+  // The package exports only its entry point, dist/index.js.
+  const installed = dirname(dirname(require.resolve(name)));
   if (redirected || !needsSharedPlace(installed)) return;
-  const { version } = require(`${name}/package.json`) as { version: string };
+  const { version } = JSON.parse(readFileSync(join(installed, "package.json"), "utf8")) as { version: string };
   const copy = join(SHARED_ROOT, `${name.replace("/", "+")}@${version}`);
   if (!existsSync(join(copy, "package.json"))) {
     mkdirSync(SHARED_ROOT, { recursive: true, mode: 0o755 });
