@@ -593,3 +593,97 @@ describe("pipeline: responses without a body", () => {
     expect(h.calls.handle).toBe(1);
   });
 });
+
+describe("pipeline: a route whose body is optional", () => {
+  const actionSchema = z.object({ expire_previous: z.boolean().optional() });
+
+  /** An action route, like rotate-secret: POST, body optional, at most 64 bytes. */
+  function action(optionalBody = true) {
+    const seen: { body: unknown; rawBody: string }[] = [];
+    const calls = { authenticate: 0 };
+    const handler = createHandler<string, z.infer<typeof actionSchema>>({
+      name: "actions",
+      methods: ["POST"],
+      maxBodyBytes: 64,
+      optionalBody,
+      authenticate: () => (calls.authenticate++, Promise.resolve({ principal: "admin" })),
+      schema: actionSchema,
+      handle: ({ body, rawBody }) => {
+        seen.push({ body, rawBody });
+        return Promise.resolve({ status: 200, body: { body } });
+      },
+    }, { logger: createLogger({ fn: "actions" }, { sink: () => {} }) });
+    return { handler, seen, calls };
+  }
+  const send = (init: RequestInit & { duplex?: "half" } = {}) => new Request(URL_, { method: "POST", ...init });
+
+  it("accepts a POST with no body and no Content-Type as {}", async () => {
+    const a = action();
+    const req = send();
+    expect(req.headers.get("content-type")).toBeNull();
+    expect(req.body).toBeNull();
+    const res = await a.handler(req);
+    expect(res.status).toBe(200);
+    expect(a.seen).toEqual([{ body: {}, rawBody: "" }]);
+  });
+
+  it.each([
+    ["Content-Length: 0 and no Content-Type (curl -X POST through a proxy)", { "content-length": "0" }],
+    ["an empty form body (curl -d '')", { "content-type": "application/x-www-form-urlencoded" }],
+    ["an empty JSON body", { "content-type": "application/json" }],
+  ])("accepts %s as {}", async (_label, headers) => {
+    const a = action();
+    const res = await a.handler(send({ headers, body: "" }));
+    expect(res.status).toBe(200);
+    expect(a.seen).toEqual([{ body: {}, rawBody: "" }]);
+  });
+
+  it("still parses and validates a JSON body that is sent", async () => {
+    const a = action();
+    const json = { "content-type": "application/json" };
+    const ok = await a.handler(send({ headers: json, body: '{"expire_previous":true}' }));
+    expect(ok.status).toBe(200);
+    expect(a.seen[0].body).toEqual({ expire_previous: true });
+    const bad = await a.handler(send({ headers: json, body: '{"expire_previous":1}' }));
+    expect(bad.status).toBe(400);
+    expect((await bad.json()).error.details).toEqual([{ path: "expire_previous", message: expect.any(String) }]);
+  });
+
+  it.each([
+    ["a body of another type", { "content-type": "text/plain" }, "expire"],
+    ["a body with no Content-Type", {}, '{"expire_previous":true}'],
+    ["a body of one space with no Content-Type", {}, " "],
+  ])("answers 415 for %s, before authentication", async (_label, headers, body) => {
+    const a = action();
+    const res = await a.handler(send({ headers, body }));
+    expect(res.status).toBe(415);
+    expect((await res.json()).error.code).toBe("unsupported_media_type");
+    expect(a.calls.authenticate).toBe(0);
+  });
+
+  it("answers 415, not 413, for an endless body with no Content-Type, after reading one chunk", async () => {
+    let pulled = 0;
+    const stream = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        pulled++;
+        controller.enqueue(new TextEncoder().encode("x".repeat(100)));
+      },
+    });
+    const res = await action().handler(send({ body: stream, duplex: "half" }));
+    expect(res.status).toBe(415);
+    expect(pulled).toBeLessThan(3);
+  });
+
+  it("answers 413 for a JSON body over the route's limit", async () => {
+    const body = JSON.stringify({ expire_previous: true, pad: "x".repeat(100) });
+    const res = await action().handler(send({ headers: { "content-type": "application/json" }, body }));
+    expect(res.status).toBe(413);
+  });
+
+  it("keeps 415 for a body-less POST to a route whose body is not optional", async () => {
+    const a = action(false);
+    const res = await a.handler(send());
+    expect(res.status).toBe(415);
+    expect(a.calls.authenticate).toBe(0);
+  });
+});

@@ -31,8 +31,8 @@ export interface OperationSpec<B> {
   path: string;
   /** The JSON body (GET and DELETE: none, so `{}`; the query is validated by the handler). */
   schema: z.ZodType<B>;
-  /** For action routes: an empty body counts as `{}`. */
-  bodyless?: boolean;
+  /** For action routes: the body may be left out (see the pipeline's `optionalBody`). */
+  optionalBody?: boolean;
   /** 403s beyond "may use this API", e.g. a tenant choosing another tenant. */
   authorize?(caller: AuthorizedCaller, body: B): void;
   handle(input: OperationInput<B>): Promise<HandlerResult>;
@@ -52,10 +52,8 @@ export function operation<B>(
   const serve = createHandler<Caller, B>({
     name: FUNCTION_NAME,
     methods: [spec.method],
-    authenticate: async (ctx, rawBody) => ({
-      principal: await authenticate(ctx.req),
-      parsed: spec.bodyless && rawBody.trim() === "" ? {} : undefined,
-    }),
+    optionalBody: spec.optionalBody,
+    authenticate: async (ctx) => ({ principal: await authenticate(ctx.req) }),
     schema: spec.schema,
     authorize: (principal, body) => {
       const caller = authorized(principal);

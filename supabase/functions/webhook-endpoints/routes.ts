@@ -144,7 +144,7 @@ export function endpointOperations(deps: WebhookEndpointsDeps): Operation[] {
       method: "POST",
       path: "/:id/rotate-secret",
       schema: rotateBody,
-      bodyless: true,
+      optionalBody: true,
       handle: async ({ ctx, caller, params, body }) => {
         const id = idParam(params.id, noEndpoint);
         const result = await store.rotateSecret(caller, id, newSigningSecret(), body.expire_previous ?? false);
@@ -169,7 +169,7 @@ export function endpointOperations(deps: WebhookEndpointsDeps): Operation[] {
       method: "POST",
       path: "/:id/test",
       schema: emptyBody,
-      bodyless: true,
+      optionalBody: true,
       handle: async ({ caller, params }) => {
         const eventId = await store.sendTest(caller, idParam(params.id, noEndpoint));
         if (!eventId) throw noEndpoint();
@@ -194,7 +194,7 @@ export function endpointOperations(deps: WebhookEndpointsDeps): Operation[] {
       method: "POST",
       path: "/:id/deliveries/:deliveryId/replay",
       schema: emptyBody,
-      bodyless: true,
+      optionalBody: true,
       handle: async ({ ctx, caller, params }) => {
         const id = idParam(params.id, noEndpoint);
         const deliveryId = idParam(params.deliveryId, noDelivery);

@@ -40,3 +40,21 @@ export async function readBodyText(req: Request, maxBytes: number): Promise<stri
   }
   return new TextDecoder("utf-8", { fatal: false }).decode(bytes);
 }
+
+/**
+ * Whether the request carries no body bytes. Stops at the first byte: a body that is there
+ * is refused by the caller, so it is never read to find out.
+ */
+export async function hasNoBody(req: Request): Promise<boolean> {
+  if (Number(req.headers.get("content-length")) > 0) return false;
+  if (!req.body) return true;
+  const reader = req.body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return true;
+    if (value.byteLength > 0) {
+      await reader.cancel();
+      return false;
+    }
+  }
+}

@@ -5,7 +5,7 @@ import { requestHash } from "../idempotency.ts";
 import type { Logger } from "../log.ts";
 import type { RateLimitDecision } from "../rate-limit.ts";
 import type { SecurityLogger } from "../security-logger.ts";
-import { DEFAULT_MAX_BODY_BYTES, readBodyText } from "./body.ts";
+import { DEFAULT_MAX_BODY_BYTES, hasNoBody, readBodyText } from "./body.ts";
 import { clientIpOf, type ClientIpPolicy, withoutAddressHeaders } from "./client-ip.ts";
 import { errorResponse, HttpError, jsonResponse } from "./errors.ts";
 import { requestIdOf } from "./request-id.ts";
@@ -40,6 +40,12 @@ export interface Route<P, B> {
   name: string;
   methods: readonly string[];
   maxBodyBytes?: number;
+  /**
+   * The body may be left out: an empty body of any content type, or none at all (what
+   * `curl -X POST` and `fetch(url, {method: "POST"})` send), is validated as `{}`. A body
+   * that is present must still be application/json.
+   */
+  optionalBody?: boolean;
   /** 401 by throwing an {@link HttpError}; gets the raw body so signatures can be checked. */
   authenticate(ctx: RequestContext, rawBody: string): Promise<Authenticated<P>>;
   /** 400 with the failing paths as `details`. */
@@ -79,8 +85,9 @@ function parseJson(rawBody: string): unknown {
 
 /**
  * Turns a {@link Route} into a web-standard `Request -> Response` handler. Checks run in the
- * HTTP contract's order: 405 method, 415 content type, 413 size, 401 authentication, 400
- * JSON and schema, 403 authorization, 409/422 idempotency, 429 rate limit; then the handler.
+ * HTTP contract's order: 405 method, 415 content type (none needed where the route's body is
+ * optional and left out), 413 size, 401 authentication, 400 JSON and schema, 403
+ * authorization, 409/422 idempotency, 429 rate limit; then the handler.
  * A transient database failure anywhere answers 503 so the sender retries.
  */
 export function createHandler<P, B>(route: Route<P, B>, deps: PipelineDeps): (req: Request) => Promise<Response> {
@@ -110,15 +117,15 @@ async function run<P, B>(route: Route<P, B>, ctx: RequestContext, maxBytes: numb
   if (!route.methods.includes(req.method)) {
     throw new HttpError(405, "method_not_allowed", `Use ${allowed}.`, { headers: { allow: allowed } });
   }
-  if (BODY_METHODS.has(req.method)) {
-    const type = req.headers.get("content-type")?.split(";")[0].trim().toLowerCase();
-    if (type !== "application/json") {
-      throw new HttpError(415, "unsupported_media_type", "Send the body as application/json.");
-    }
+  const bodyMethod = BODY_METHODS.has(req.method);
+  const isJson = req.headers.get("content-type")?.split(";")[0].trim().toLowerCase() === "application/json";
+  if (bodyMethod && !isJson && !(route.optionalBody && await hasNoBody(req))) {
+    throw new HttpError(415, "unsupported_media_type", "Send the body as application/json.");
   }
-  const rawBody = await readBodyText(req, maxBytes);
+  const rawBody = bodyMethod && !isJson ? "" : await readBodyText(req, maxBytes);
   const { principal, parsed } = await route.authenticate(ctx, rawBody);
-  const candidate = parsed !== undefined ? parsed : BODY_METHODS.has(req.method) ? parseJson(rawBody) : {};
+  const leftOut = route.optionalBody && rawBody.trim() === "";
+  const candidate = parsed !== undefined ? parsed : bodyMethod && !leftOut ? parseJson(rawBody) : {};
   const body: B = validateOrReject(route.schema, candidate);
   await route.authorize?.(principal, body, ctx);
 
