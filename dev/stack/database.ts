@@ -40,12 +40,15 @@ export async function pushMigrations(url: string, log: (line: string) => void): 
       ["db", "push", `--db-url=${cliDatabaseUrl(url)}`, "--include-seed", "--yes", "--workdir", ROOT],
       { cwd: ROOT, env: { ...process.env, SUPABASE_TELEMETRY_DISABLED: "1", DO_NOT_TRACK: "1" }, timeout: 180_000 },
     );
-    for (const line of `${stdout}\n${stderr}`.split("\n")) {
+    // The CLI tells its progress on stderr and its verdict on stdout.
+    for (const line of `${stderr}\n${stdout}`.split("\n")) {
       if (/Applying migration|Seeding data|up to date|Finished/i.test(line)) log(line.trim());
     }
   } catch (error) {
     const { stdout = "", stderr = "" } = error as { stdout?: string; stderr?: string };
-    throw new Error(`supabase db push failed:\n${stdout}${stderr}`.trim());
+    const output = `${stderr}\n${stdout}`.trim();
+    const cause = output.split("\n").find((line) => /^ERROR:|error|failed/i.test(line.trim())) ?? String(error);
+    throw new Error(`supabase db push failed: ${cause.trim()}\n${output}`);
   }
 }
 

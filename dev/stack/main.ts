@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { LOCAL_DIR } from "./paths.ts";
-import { assertPortFree } from "./ports.ts";
+import { preflight } from "./preflight.ts";
 import { startStack, type StackEnv } from "./stack.ts";
 
 /** Fixed local addresses, as `supabase start` uses them. */
@@ -35,9 +35,14 @@ function envFile(env: StackEnv): string {
 async function main() {
   const log = (line: string) => console.log(`${new Date().toISOString().slice(11, 19)} ${line}`);
   const databaseUrl = process.env.DATABASE_URL || undefined;
-  await assertPortFree(GATEWAY_PORT, "functions gateway");
-  if (!databaseUrl) await assertPortFree(DB_PORT, "Postgres");
-  await assertPortFree(MAIL_PORT, "Resend stand-in");
+  await preflight({
+    databaseUrl,
+    ports: [
+      [GATEWAY_PORT, "functions gateway"],
+      ...(databaseUrl ? [] : [[DB_PORT, "Postgres"] as [number, string]]),
+      [MAIL_PORT, "Resend stand-in"],
+    ],
+  });
 
   const functionEnv = Object.fromEntries(
     PASSTHROUGH.filter((key) => process.env[key]).map((key) => [key, process.env[key] as string]),
@@ -75,7 +80,17 @@ async function main() {
   process.on("SIGTERM", () => void shutdown("SIGTERM"));
 }
 
+// A failure is one line that says what to do; a longer story (the CLI's output for a failed
+// migration) goes to a file the line names, never as a stack trace.
 main().catch((error) => {
-  console.error(`npm start failed: ${error instanceof Error ? error.message : String(error)}`);
+  const message = (error instanceof Error ? error.message : String(error)) || "unknown error";
+  const [first, ...rest] = message.trim().split("\n");
+  let where = "";
+  if (rest.length > 0) {
+    mkdirSync(LOCAL_DIR, { recursive: true });
+    writeFileSync(join(LOCAL_DIR, "start-error.log"), message + "\n");
+    where = ` (details in ${join(LOCAL_DIR, "start-error.log")})`;
+  }
+  console.error(`npm start failed: ${first}${where}`);
   process.exit(1);
 });

