@@ -78,6 +78,10 @@ async function main() {
   };
   process.on("SIGINT", () => void shutdown("SIGINT"));
   process.on("SIGTERM", () => void shutdown("SIGTERM"));
+  // `kill <npm's pid>` (a process manager, a test harness) ends npm and its shell but never
+  // reaches this process: it would keep every port. Being orphaned is the signal then.
+  const parent = process.ppid;
+  setInterval(() => process.ppid !== parent && void shutdown("npm exited"), 500).unref();
 }
 
 // A failure is one line that says what to do; a longer story (the CLI's output for a failed
