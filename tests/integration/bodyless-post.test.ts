@@ -54,7 +54,7 @@ function curlPost(url: string): Promise<{ status: number; body: string }> {
 }
 
 describe("POST /webhook-endpoints/:id/rotate-secret with no body", () => {
-  it("rotates when sent as fetch(url, {method: \"POST\"}) sends it", async () => {
+  it('rotates when sent as fetch(url, {method: "POST"}) sends it', async () => {
     const before = await endpoint();
     const res = await fetch(`${api}/${before.id}/rotate-secret`, { method: "POST", headers: auth });
     const body = await res.json();
@@ -95,7 +95,7 @@ describe("POST /webhook-endpoints/:id/test with no body", () => {
   };
 
   it.each([
-    ["fetch(url, {method: \"POST\"})", fetchPost],
+    ['fetch(url, {method: "POST"})', fetchPost],
     ["curl -X POST", curlPost],
   ])("queues a webhook.test event when sent as %s sends it", async (_label, send) => {
     const { id } = await endpoint();

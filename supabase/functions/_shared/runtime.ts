@@ -1,4 +1,4 @@
-import type { Config } from "./config.ts";
+import type { BaseConfig, JwtConfig } from "./config/base.ts";
 import type { ClientIpPolicy } from "./http/client-ip.ts";
 import type { JwtKeys } from "./http/jwt-verifier.ts";
 import { createSql, type Sql } from "./db.ts";
@@ -12,12 +12,10 @@ export interface Runtime {
   securityLogger: SecurityLogger;
   maxBodyBytes: number;
   clientIp: ClientIpPolicy;
-  /** What callers' JWTs are verified against. */
-  jwt: JwtKeys;
 }
 
 /** The database pool, logger and securityLogger of function `name`, from its configuration. */
-export function createRuntime(name: string, config: Config): Runtime {
+export function createRuntime(name: string, config: BaseConfig): Runtime {
   const sql = createSql(config.SUPABASE_DB_URL, { applicationName: name, max: config.DB_POOL_MAX });
   return {
     sql,
@@ -29,11 +27,15 @@ export function createRuntime(name: string, config: Config): Runtime {
     }),
     maxBodyBytes: config.MAX_BODY_BYTES,
     clientIp: { header: config.CLIENT_IP_HEADER, trustedHops: config.TRUSTED_PROXY_HOPS },
-    jwt: {
-      secret: config.SUPABASE_JWT_SECRET,
-      // Supabase sets SUPABASE_URL in every function; its auth server publishes the JWKS there.
-      jwksUrl: config.SUPABASE_JWKS_URL ??
-        (config.SUPABASE_URL ? new URL("/auth/v1/.well-known/jwks.json", config.SUPABASE_URL).href : undefined),
-    },
+  };
+}
+
+/** What callers' JWTs are verified against, for the functions that take them. */
+export function jwtKeysOf(config: JwtConfig): JwtKeys {
+  return {
+    secret: config.SUPABASE_JWT_SECRET,
+    // Supabase sets SUPABASE_URL in every function; its auth server publishes the JWKS there.
+    jwksUrl: config.SUPABASE_JWKS_URL ??
+      (config.SUPABASE_URL ? new URL("/auth/v1/.well-known/jwks.json", config.SUPABASE_URL).href : undefined),
   };
 }

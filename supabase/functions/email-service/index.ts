@@ -1,14 +1,15 @@
-import { readConfig } from "../_shared/config.ts";
+import { emailServiceConfig } from "../_shared/config/email-service.ts";
+import { configOrExit } from "../_shared/config/read.ts";
 import { createRuntime } from "../_shared/runtime.ts";
 import { createEmailServiceHandler } from "./handler.ts";
 import { createResendSender } from "./sender.ts";
 
-const config = readConfig(Deno.env.toObject());
+const config = configOrExit("email-service", emailServiceConfig, Deno.env.toObject(), Deno.exit);
 
 Deno.serve(createEmailServiceHandler({
   ...createRuntime("email-service", config),
   send: createResendSender({
-    apiKey: config.RESEND_API_KEY ?? "",
+    apiKey: config.RESEND_API_KEY,
     baseUrl: config.RESEND_BASE_URL,
     timeoutMs: config.RESEND_TIMEOUT_MS,
   }),

@@ -1,8 +1,9 @@
-import { readConfig } from "../_shared/config.ts";
+import { configOrExit } from "../_shared/config/read.ts";
+import { stripeWebhookConfig } from "../_shared/config/stripe-webhook.ts";
 import { createRuntime } from "../_shared/runtime.ts";
 import { createStripeWebhookHandler } from "./handler.ts";
 
-const config = readConfig(Deno.env.toObject());
+const config = configOrExit("stripe-webhook", stripeWebhookConfig, Deno.env.toObject(), Deno.exit);
 
 Deno.serve(createStripeWebhookHandler({
   ...createRuntime("stripe-webhook", config),

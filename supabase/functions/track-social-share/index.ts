@@ -1,14 +1,16 @@
-import { readConfig } from "../_shared/config.ts";
+import { configOrExit } from "../_shared/config/read.ts";
+import { trackSocialShareConfig } from "../_shared/config/track-social-share.ts";
 import { createIpHasher } from "../_shared/ip-hash.ts";
 import { perMinute } from "../_shared/rate-limit.ts";
-import { createRuntime } from "../_shared/runtime.ts";
+import { createRuntime, jwtKeysOf } from "../_shared/runtime.ts";
 import { createTrackSocialShareHandler } from "./handler.ts";
 
-const config = readConfig(Deno.env.toObject());
+const config = configOrExit("track-social-share", trackSocialShareConfig, Deno.env.toObject(), Deno.exit);
 const runtime = createRuntime("track-social-share", config);
 
 Deno.serve(createTrackSocialShareHandler({
   ...runtime,
+  jwt: jwtKeysOf(config),
   anonymizeIp: createIpHasher(runtime.sql),
   cors: { allowedOrigins: config.CORS_ALLOWED_ORIGINS },
   dedupWindowSeconds: config.SHARE_DEDUP_WINDOW_SECONDS,

@@ -1,9 +1,10 @@
-import { readConfig } from "../_shared/config.ts";
+import { configOrExit } from "../_shared/config/read.ts";
+import { webhookDispatcherConfig } from "../_shared/config/webhook-dispatcher.ts";
 import { createRuntime } from "../_shared/runtime.ts";
 import { checkWebhookUrl, systemResolver } from "../_shared/ssrf.ts";
 import { createDispatcherHandler } from "./handler.ts";
 
-const config = readConfig(Deno.env.toObject());
+const config = configOrExit("webhook-dispatcher", webhookDispatcherConfig, Deno.env.toObject(), Deno.exit);
 const policy = { allowHttp: config.WEBHOOK_ALLOW_HTTP, allowedHosts: config.WEBHOOK_ALLOWED_HOSTS };
 
 Deno.serve(createDispatcherHandler({
