@@ -3,6 +3,7 @@ import { createServer } from "node:http";
 import postgres from "postgres";
 import { Webhook } from "standardwebhooks";
 import { startThrowawayStack, type ThrowawayStack } from "../dev/stack/throwaway.ts";
+import { jsonb } from "../supabase/functions/_shared/sql-json.ts";
 import { createPoster } from "./lib/http.ts";
 import { round, runLoad } from "./lib/load.ts";
 
@@ -100,8 +101,8 @@ async function runScenario(scenario: Scenario) {
         insert into public.webhook_endpoints (url, secret, rate_limit_per_minute, rate_limit_burst, max_in_flight)
         values (${sink.url(i)}, ${`whsec_${randomBytes(24).toString("base64")}`}, 100000, 100000, ${CONCURRENCY})`;
     }
-    const data = JSON.stringify({ id: "ord_1", status: "paid", amount_total: 4200, currency: "usd", customer_email: "a@example.com" });
-    await sql`select public.publish_event('order.updated', null, ${data}::text::jsonb) from generate_series(1, ${scenario.events})`;
+    const data = jsonb(sql, { id: "ord_1", status: "paid", amount_total: 4200, currency: "usd", customer_email: "a@example.com" });
+    await sql`select public.publish_event('order.updated', null, ${data}) from generate_series(1, ${scenario.events})`;
     const total = scenario.events * scenario.endpoints;
     const [{ payload }] = await sql`
       select json_build_object('id', id, 'type', type, 'timestamp', created_at, 'api_version', api_version,

@@ -1,6 +1,7 @@
 import postgres from "postgres";
 import { signStripePayload, stripeEvent } from "../dev/stripe/fixtures.ts";
 import { startThrowawayStack } from "../dev/stack/throwaway.ts";
+import { jsonbFromText } from "../supabase/functions/_shared/sql-json.ts";
 import { createPoster } from "./lib/http.ts";
 import { type LoadResult, round, runLoad } from "./lib/load.ts";
 
@@ -47,7 +48,7 @@ async function baseline(url: string, events: Prepared[], concurrency: number, ru
   await sql`select 1`;
   try {
     return await runLoad(events.length, concurrency, async (i) => {
-      await sql`insert into bench_baseline (event_id, payload) values (${`${run}:${i}`}, ${events[i].payload}::text::jsonb)`;
+      await sql`insert into bench_baseline (event_id, payload) values (${`${run}:${i}`}, ${jsonbFromText(sql, events[i].payload)})`;
     });
   } finally {
     await sql.end();

@@ -1,5 +1,6 @@
 import { randomInt, randomUUID } from "node:crypto";
 import { beforeAll, describe, expect, it } from "vitest";
+import { jsonb } from "../../supabase/functions/_shared/sql-json.ts";
 import { functionUrl, signJwt, stack, testSql } from "../helpers/stack.ts";
 
 const sql = testSql();
@@ -55,7 +56,7 @@ beforeAll(async () => {
     ip_hash: "0".repeat(32),
   }));
   for (let i = 0; i < rows.length; i += 100) {
-    await sql`select public.ingest_analytics_events(${JSON.stringify(rows.slice(i, i + 100))}::text::jsonb)`;
+    await sql`select public.ingest_analytics_events(${jsonb(sql, rows.slice(i, i + 100))})`;
   }
 });
 

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { serveFunction } from "../../dev/stack/functions.ts";
 import type { ThrowawayStack } from "../../dev/stack/throwaway.ts";
 import { signStripePayload, stripeEvent } from "../../dev/stripe/fixtures.ts";
+import { jsonb } from "../../supabase/functions/_shared/sql-json.ts";
 import { type OwnStack, startOwnStack } from "../helpers/own-stack.ts";
 import { until } from "../helpers/until.ts";
 
@@ -53,7 +54,7 @@ async function inboxFor(address: string) {
 }
 
 async function enqueue(template: string, to: string, data: Record<string, unknown>) {
-  const [{ id }] = await sql`select public.enqueue_email(${template}, ${to}, ${JSON.stringify(data)}::text::jsonb, ${randomUUID()}) as id`;
+  const [{ id }] = await sql`select public.enqueue_email(${template}, ${to}, ${jsonb(sql, data)}, ${randomUUID()}) as id`;
   return id as string;
 }
 

@@ -2,6 +2,7 @@ import { randomBytes, randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import { Webhook } from "standardwebhooks";
 import { beforeAll, describe, expect, it } from "vitest";
+import { jsonb } from "../../supabase/functions/_shared/sql-json.ts";
 import { HANDLED_EVENT_TYPES } from "../../supabase/functions/resend-webhook/plan-event.ts";
 import { functionUrl, stack, testSql } from "../helpers/stack.ts";
 
@@ -64,7 +65,7 @@ async function sendingJob(recipient: string, messageId = randomUUID(), data: obj
   const id = await sql.begin(async (tx) => {
     const [job] = await tx`
       select public.enqueue_email('password_reset', ${recipient},
-        ${JSON.stringify({ reset_url: "https://e.x", ...data })}::text::jsonb, ${randomUUID()}) as id`;
+        ${jsonb(sql, { reset_url: "https://e.x", ...data })}, ${randomUUID()}) as id`;
     await tx`update public.email_queue set status = 'sending', locked_until = now() + interval '1 hour'
              where id = ${job.id}`;
     return job.id as string;
@@ -296,7 +297,7 @@ describe("events that arrive before the message id is known", () => {
   // staged: each side holds its transaction open while the other starts.
   const applyDelivered = (db: typeof sql, id: string, messageId: string) =>
     db`select * from public.apply_resend_event(${id}, 'email.delivered', now(),
-         ${JSON.stringify(resendEvent("email.delivered", messageId))}::text::jsonb, ${messageId}, null, '{}', 'race')`;
+         ${jsonb(db, resendEvent("email.delivered", messageId))}, ${messageId}, null, '{}', 'race')`;
 
   it("applies an event that arrives while the worker is storing its message id", async () => {
     const { id, messageId } = await sendingJob(address("race-worker-first"));

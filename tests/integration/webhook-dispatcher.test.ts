@@ -4,6 +4,7 @@ import { Webhook } from "standardwebhooks";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { serveFunction } from "../../dev/stack/functions.ts";
 import type { ThrowawayStack } from "../../dev/stack/throwaway.ts";
+import { jsonb } from "../../supabase/functions/_shared/sql-json.ts";
 import { type OwnStack, startOwnStack } from "../helpers/own-stack.ts";
 import { type Receiver, startReceiver } from "../helpers/receiver.ts";
 import { until } from "../helpers/until.ts";
@@ -58,7 +59,7 @@ async function endpoint(path: string, options: { types?: string[]; tenant?: stri
 }
 
 async function publish(type: string, data: Record<string, unknown> = {}, tenant: string | null = null) {
-  const [{ id }] = await sql`select public.publish_event(${type}, ${tenant}, ${JSON.stringify(data)}::text::jsonb) as id`;
+  const [{ id }] = await sql`select public.publish_event(${type}, ${tenant}, ${jsonb(sql, data)}) as id`;
   return id as string;
 }
 

@@ -1,4 +1,5 @@
 import type { Sql } from "./db.ts";
+import { jsonb } from "./sql-json.ts";
 
 /** What a claim on an idempotency key found. */
 export type ClaimOutcome =
@@ -36,7 +37,7 @@ export function createIdempotencyStore(sql: Sql, options: IdempotencyOptions = {
       return { outcome: row.outcome as "claimed" | "in_flight" | "mismatch" };
     },
     async complete(scope, key, status, body) {
-      await sql`select public.idempotency_complete(${scope}, ${key}, ${status}, ${JSON.stringify(body)}::text::jsonb)`;
+      await sql`select public.idempotency_complete(${scope}, ${key}, ${status}, ${jsonb(sql, body)})`;
     },
     async release(scope, key) {
       await sql`select public.idempotency_release(${scope}, ${key})`;

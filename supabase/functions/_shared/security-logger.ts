@@ -2,6 +2,7 @@ import type { Sql } from "./db.ts";
 import type { SecurityKind } from "./http/errors.ts";
 import type { LineSink } from "./log.ts";
 import { redact } from "./redact.ts";
+import { jsonb } from "./sql-json.ts";
 
 /** One security-relevant outcome of a request. */
 export interface SecurityEvent {
@@ -66,7 +67,7 @@ export function createSecurityLogger(options: SecurityLoggerOptions): SecurityLo
         const [row] = await options.sql<{ alert: boolean }[]>`
           select public.record_security_event(
             ${event.kind}, ${severity}, ${event.source}, ${event.functionName}, ${event.requestId},
-            ${JSON.stringify(details)}::text::jsonb, ${options.alertThreshold}, ${options.alertWindowSeconds}
+            ${jsonb(options.sql, details)}, ${options.alertThreshold}, ${options.alertWindowSeconds}
           ) as alert`;
         if (row?.alert) {
           write("error", "security_alert", {

@@ -1,4 +1,5 @@
 import type { Sql } from "../_shared/db.ts";
+import { jsonb } from "../_shared/sql-json.ts";
 
 /** A claimed job, as `claim_email_jobs` returns it. */
 export interface EmailJob {
@@ -35,7 +36,7 @@ export function emailQueue(sql: Sql) {
       ),
     enqueue: async (template: string, to: string, data: Record<string, unknown>, key: string) => {
       const [row] = await sql<{ id: string }[]>`
-        select public.enqueue_email(${template}, ${to}, ${JSON.stringify(data)}::text::jsonb, ${key}) as id`;
+        select public.enqueue_email(${template}, ${to}, ${jsonb(sql, data)}, ${key}) as id`;
       return row.id;
     },
   };

@@ -1,15 +1,13 @@
 import type { Sql } from "../_shared/db.ts";
 import { applyOrRecordFailure, type RecordResult } from "../_shared/inbound-event.ts";
-import { jsonbText } from "../_shared/jsonb-text.ts";
+import { jsonbFromText } from "../_shared/sql-json.ts";
 import type { ResendEvent } from "./event-schema.ts";
 import type { ResendEffect } from "./plan-event.ts";
 
 /**
  * Records the event under its svix-id and applies it in one transaction and one round trip
  * (`apply_resend_event`), or records why applying it failed (see applyOrRecordFailure).
- * JSON goes in as `::text::jsonb`: postgres.js would otherwise JSON-encode the already
- * encoded string a second time for a jsonb parameter. The raw body is stored as sent, except
- * for NUL escapes, which jsonb cannot hold (see jsonbText).
+ * The raw body is stored as sent (see jsonbFromText).
  */
 export function recordResendEvent(
   sql: Sql,
@@ -19,12 +17,11 @@ export function recordResendEvent(
   effect: ResendEffect,
   requestId: string,
 ): Promise<RecordResult> {
-  const payload = jsonbText(rawBody);
   return applyOrRecordFailure(
     async () => {
       const [row] = await sql<Omit<RecordResult, "error">[]>`
         select status, outcome, duplicate from public.apply_resend_event(
-          ${svixId}, ${event.type}, ${event.created_at}::timestamptz, ${payload}::text::jsonb,
+          ${svixId}, ${event.type}, ${event.created_at}::timestamptz, ${jsonbFromText(sql, rawBody)},
           ${effect.messageId}, ${effect.bounceType}, ${effect.recipients}::text[], ${requestId}
         )`;
       return row;
@@ -32,7 +29,7 @@ export function recordResendEvent(
     (error) =>
       sql`
         select public.record_webhook_event_failure(
-          'resend', ${svixId}, ${event.type}, ${event.created_at}::timestamptz, ${payload}::text::jsonb,
+          'resend', ${svixId}, ${event.type}, ${event.created_at}::timestamptz, ${jsonbFromText(sql, rawBody)},
           ${error}, ${requestId}
         )`,
   );

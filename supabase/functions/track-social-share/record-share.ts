@@ -1,5 +1,6 @@
 import type { Sql } from "../_shared/db.ts";
 import { sha256Hex } from "../_shared/ip-hash.ts";
+import { jsonb } from "../_shared/sql-json.ts";
 import { type AnalyticsEventRow, type RequestFacts, utmColumns } from "../_shared/tracking/event-row.ts";
 import { referrerHost } from "../_shared/tracking/fields.ts";
 import { detectPlatform } from "./platform.ts";
@@ -51,10 +52,8 @@ export async function recordShare(
   };
   const [row] = await sql<{ id: string; counted: boolean; created_at: Date }[]>`
     select * from public.record_social_share(
-      ${
-    JSON.stringify({ ...common, url, share_host: destinationOf(share.share_url), dedup_key: dedupKey })
-  }::text::jsonb,
-      ${JSON.stringify(event)}::text::jsonb,
+      ${jsonb(sql, { ...common, url, share_host: destinationOf(share.share_url), dedup_key: dedupKey })},
+      ${jsonb(sql, event)},
       ${windowSeconds})`;
   return {
     status: row.counted ? 201 : 200,

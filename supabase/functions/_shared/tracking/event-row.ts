@@ -2,6 +2,7 @@ import type { Sql } from "../db.ts";
 import type { RequestContext } from "../http/pipeline.ts";
 import type { BrowserCaller } from "../http/browser-auth.ts";
 import type { Utm } from "../url/canonical.ts";
+import { jsonb } from "../sql-json.ts";
 import { parseUserAgent } from "../user-agent.ts";
 
 /** One `analytics_events` row as `ingest_analytics_events` takes it. */
@@ -63,6 +64,6 @@ export function utmColumns(fromUrl: Utm, explicit: Utm = {}) {
 export async function ingestEvents(sql: Sql, rows: AnalyticsEventRow[]): Promise<number> {
   if (rows.length === 0) return 0;
   const [row] = await sql<{ inserted: number }[]>`
-    select public.ingest_analytics_events(${JSON.stringify(rows)}::text::jsonb) as inserted`;
+    select public.ingest_analytics_events(${jsonb(sql, rows)}) as inserted`;
   return row.inserted;
 }
