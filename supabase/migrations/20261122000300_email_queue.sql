@@ -244,7 +244,8 @@ create trigger orders_enqueue_emails after insert or update of status on public.
   for each row execute function public.enqueue_order_emails();
 
 -- ---------------------------------------------------------------------------------------
--- Claiming and completing (email-service)
+-- Claiming and completing (email-service). Marking jobs sent, complete_email_jobs, comes with
+-- Resend's events in the next migration: it also applies the events that beat it there.
 -- ---------------------------------------------------------------------------------------
 -- Claims up to p_limit due jobs for p_worker: pending ones whose time has come and sending
 -- ones whose lease lapsed (a crashed worker's). Every other member of a claimed job's send
@@ -309,34 +310,6 @@ as $$
   where id = any (p_ids) and status = 'sending';
 $$;
 
--- Marks jobs sent with the provider's message ids (parallel arrays), then applies any
--- provider event that arrived before the id was known (resend-webhook stores those as
--- unmatched): a fast `email.delivered` can beat the worker's own bookkeeping.
-create function public.complete_email_jobs(p_ids uuid[], p_message_ids text[]) returns integer
-language plpgsql
-set search_path = ''
-as $$
-declare
-  v_done integer;
-begin
-  update public.email_queue q set
-    status = 'sent',
-    provider_message_id = m.message_id,
-    sent_at = now(),
-    locked_until = null,
-    locked_by = null,
-    last_error = null,
-    updated_at = now()
-  from unnest(p_ids, p_message_ids) as m(id, message_id)
-  where q.id = m.id and q.status = 'sending';
-  get diagnostics v_done = row_count;
-  if to_regprocedure('public.reconcile_email_events(text[])') is not null then
-    execute 'select public.reconcile_email_events($1)' using p_message_ids;
-  end if;
-  return v_done;
-end;
-$$;
-
 -- Settles jobs after a failed send attempt.
 -- p_outcome: 'retry'     transient failure (5xx, timeout): back off, keep the send key
 --                        when p_keep_send_key (the provider may have accepted it);
@@ -383,7 +356,6 @@ $$;
 revoke execute on function public.wake_worker(text, text, text, text), public.wake_worker_after_insert(),
   public.schedule_sweep(text, text), public.wake_email_worker(), public.schedule_email_sweep(), public.enqueue_email(text, text, jsonb, text),
   public.enqueue_order_emails(), public.claim_email_jobs(text, integer, integer),
-  public.assign_email_send_key(uuid[], uuid), public.complete_email_jobs(uuid[], text[]),
-  public.fail_email_jobs(uuid[], text, text, integer, boolean)
+  public.assign_email_send_key(uuid[], uuid), public.fail_email_jobs(uuid[], text, text, integer, boolean)
   from public, anon, authenticated;
 grant execute on function public.enqueue_email(text, text, jsonb, text) to service_role;

@@ -3,7 +3,8 @@
 -- one round trip, like apply_stripe_event. An event can beat the worker's own bookkeeping (a
 -- fast email.delivered arrives before complete_email_jobs has stored the message id): it is
 -- kept as unmatched, and complete_email_jobs applies it through reconcile_email_events once
--- the id is known. Both paths apply an event with the same function, apply_email_event.
+-- the id is known (which is why email-service's completion is defined here, not with the
+-- queue). Both paths apply an event with the same function, apply_email_event.
 
 -- reconcile_email_events looks up unmatched Resend events by message id. An expression index
 -- on the stored payload rather than a new column: webhook_events is shared by every provider
@@ -31,7 +32,7 @@ $$;
 -- 'unmatched_message' when no job carries that id (yet), or 'ignored' for a type not handled.
 -- A status only moves up this ranking; dead and canceled are absent from it on purpose: they
 -- are the worker's and the operator's final word, and provider events only add timestamps.
--- The ranking is a local constant, not a helper function (see apply_order_effect).
+-- The ranking is a local constant, not a helper called per status (see apply_order_effect).
 create function public.apply_email_event(p_message_id text, p_event_type text, p_at timestamptz, p_payload jsonb)
 returns text
 language plpgsql
@@ -144,10 +145,10 @@ begin
 end;
 $$;
 
--- Called by complete_email_jobs with the message ids it just stored: applies the events that
--- arrived before their id was known, oldest first, and marks them processed. An id whose job
--- was not completed (it was no longer sending) stays unmatched. The exception block (a
--- subtransaction) is entered only for such waiting events, never on the common path.
+-- Called by complete_email_jobs (below) with the message ids it just stored: applies the
+-- events that arrived before their id was known, oldest first, and marks them processed. An id
+-- whose job was not completed (it was no longer sending) stays unmatched. The exception block
+-- (a subtransaction) is entered only for such waiting events, never on the common path.
 create function public.reconcile_email_events(p_message_ids text[]) returns integer
 language plpgsql
 set search_path = ''
@@ -183,8 +184,34 @@ begin
 end;
 $$;
 
+-- email-service's completion: marks jobs sent with the provider's message ids (parallel
+-- arrays), then applies the events that arrived before those ids were known.
+create function public.complete_email_jobs(p_ids uuid[], p_message_ids text[]) returns integer
+language plpgsql
+set search_path = ''
+as $$
+declare
+  v_done integer;
+begin
+  update public.email_queue q set
+    status = 'sent',
+    provider_message_id = m.message_id,
+    sent_at = now(),
+    locked_until = null,
+    locked_by = null,
+    last_error = null,
+    updated_at = now()
+  from unnest(p_ids, p_message_ids) as m(id, message_id)
+  where q.id = m.id and q.status = 'sending';
+  get diagnostics v_done = row_count;
+  perform public.reconcile_email_events(p_message_ids);
+  return v_done;
+end;
+$$;
+
 revoke execute on function public.lock_email_messages(text[]),
   public.apply_email_event(text, text, timestamptz, jsonb),
   public.apply_resend_event(text, text, timestamptz, jsonb, text, text, text[], text),
-  public.reconcile_email_events(text[])
+  public.reconcile_email_events(text[]),
+  public.complete_email_jobs(uuid[], text[])
   from public, anon, authenticated;
