@@ -44,11 +44,21 @@ create policy "no api access" on public.webhook_events for all to anon, authenti
 -- ---------------------------------------------------------------------------------------
 -- orders
 -- ---------------------------------------------------------------------------------------
+-- The order lifecycle, defined here once: the statuses an order can have, in the order it
+-- moves through them (a status's rank is its position). orders.status accepts exactly these,
+-- apply_order_effect ranks by them, and a test holds the TypeScript OrderStatus to them.
+-- Immutable and without arguments, so the planner folds each call into a constant: the check
+-- and apply_order_effect read a literal array, at no cost per row or per event.
+create function public.order_lifecycle() returns text[]
+language sql immutable
+set search_path = ''
+as $$
+  select array['pending', 'payment_failed', 'canceled', 'paid', 'fulfilled', 'partially_refunded', 'refunded', 'disputed']
+$$;
+
 create table public.orders (
   id uuid primary key default gen_random_uuid(),
-  status text not null default 'pending' check (status in (
-    'pending', 'paid', 'payment_failed', 'canceled', 'refunded', 'partially_refunded',
-    'disputed', 'fulfilled')),
+  status text not null default 'pending' check (status = any (public.order_lifecycle())),
   amount_total bigint not null default 0 check (amount_total >= 0),
   currency text not null default 'usd' check (currency ~ '^[a-z]{3}$'),
   customer_email text,
@@ -114,16 +124,18 @@ create policy "signed-in users read their own subscriptions" on public.subscript
   using (user_id = (select auth.uid()));
 
 -- ---------------------------------------------------------------------------------------
--- Order lifecycle. A status only moves forward in this ranking (its position in the array);
--- the one way back is a dispute that closes in the merchant's favour. The ranking is a local
--- array rather than a SQL-language helper: called from PL/pgSQL such a helper is not inlined
--- and sets up an executor per call, which cost four calls per event on the hot path.
+-- Effects
 -- ---------------------------------------------------------------------------------------
 
 -- p_effect: {"link": {"order_id", "checkout_session_id", "payment_intent_id"},
 --            "set": {stripe ids, customer_email, amount_refunded},
 --            "status": "...", "dispute_status": "...", "resolves_dispute": bool}
--- The order is found by the most specific link first and locked, then written once.
+-- (its zod schema: effectSchema in stripe-webhook/plan-effect.ts). The order is found by the
+-- most specific link first and locked, then written once. A status only moves forward in
+-- order_lifecycle(); the one way back is a dispute that closes in the merchant's favour. The
+-- ranking is read into a local array once per call: ranking each status through a SQL helper,
+-- which PL/pgSQL cannot inline, set up an executor per call and cost four calls per event on
+-- the hot path.
 create function public.apply_order_effect(p_effect jsonb, p_at timestamptz, p_event_id text)
 returns text
 language plpgsql
@@ -137,8 +149,7 @@ declare
   v_resolves boolean := coalesce((p_effect ->> 'resolves_dispute')::boolean, false);
   v_refunded bigint;
   v_apply boolean;
-  c_lifecycle constant text[] := array[
-    'pending', 'payment_failed', 'canceled', 'paid', 'fulfilled', 'partially_refunded', 'refunded', 'disputed'];
+  c_lifecycle constant text[] := public.order_lifecycle();
 begin
   if v_link ? 'order_id' then
     select * into v_order from public.orders where id = (v_link ->> 'order_id')::uuid for update;
@@ -399,7 +410,8 @@ as $$
   where e.status = 'failed';
 $$;
 
-revoke execute on function public.apply_order_effect(jsonb, timestamptz, text),
+revoke execute on function public.order_lifecycle(),
+  public.apply_order_effect(jsonb, timestamptz, text),
   public.apply_subscription_effect(jsonb, timestamptz, text),
   public.apply_invoice_effect(jsonb, timestamptz, text),
   public.begin_webhook_event(text, text),

@@ -1,4 +1,4 @@
-import type { z } from "zod";
+import { z } from "zod";
 import { validateOrReject } from "../_shared/http/validate.ts";
 import {
   chargeSchema,
@@ -11,61 +11,89 @@ import {
 } from "./event-schema.ts";
 import { isUuid } from "../_shared/uuid.ts";
 
-/** Order statuses, in the `orders.status` check constraint. */
-export type OrderStatus =
-  | "pending"
-  | "paid"
-  | "payment_failed"
-  | "canceled"
-  | "refunded"
-  | "partially_refunded"
-  | "disputed"
-  | "fulfilled";
+/**
+ * The order statuses. Their definition, with their ranks, is `order_lifecycle()` in SQL;
+ * tests/integration/order-lifecycle.test.ts fails when this list and it disagree.
+ */
+export const ORDER_STATUSES = [
+  "pending",
+  "paid",
+  "payment_failed",
+  "canceled",
+  "refunded",
+  "partially_refunded",
+  "disputed",
+  "fulfilled",
+] as const;
+
+/** An order status (see {@link ORDER_STATUSES}). */
+export type OrderStatus = (typeof ORDER_STATUSES)[number];
+
+const orderEffectSchema = z.strictObject({
+  kind: z.literal("order"),
+  link: z.strictObject({
+    order_id: z.string().optional(),
+    checkout_session_id: z.string().optional(),
+    payment_intent_id: z.string().optional(),
+  }),
+  set: z.strictObject({
+    stripe_checkout_session_id: z.string().optional(),
+    stripe_payment_intent_id: z.string().optional(),
+    stripe_customer_id: z.string().optional(),
+    customer_email: z.string().optional(),
+    amount_refunded: z.number().int().min(0).optional(),
+  }),
+  status: z.enum(ORDER_STATUSES).optional(),
+  dispute_status: z.string().optional(),
+  resolves_dispute: z.boolean().optional(),
+});
 
 /** What an event does to an order; `apply_order_effect` in SQL carries it out. */
-export interface OrderEffect {
-  kind: "order";
-  link: { order_id?: string; checkout_session_id?: string; payment_intent_id?: string };
-  set: {
-    stripe_checkout_session_id?: string;
-    stripe_payment_intent_id?: string;
-    stripe_customer_id?: string;
-    customer_email?: string;
-    amount_refunded?: number;
-  };
-  status?: OrderStatus;
-  dispute_status?: string;
-  resolves_dispute?: boolean;
-}
+export type OrderEffect = z.infer<typeof orderEffectSchema>;
+
+const subscriptionEffectSchema = z.strictObject({
+  kind: z.literal("subscription"),
+  rank: z.number().int().min(0),
+  subscription: z.strictObject({
+    stripe_subscription_id: z.string(),
+    stripe_customer_id: z.string().optional(),
+    user_id: z.string().optional(),
+    status: z.string(),
+    price_id: z.string().optional(),
+    quantity: z.number().int().optional(),
+    current_period_end: z.number().int().optional(),
+    cancel_at_period_end: z.boolean(),
+    canceled_at: z.number().int().optional(),
+    metadata: z.record(z.string(), z.string()),
+  }),
+});
 
 /** A subscription snapshot; `rank` breaks same-second ties (created < updated < deleted). */
-export interface SubscriptionEffect {
-  kind: "subscription";
-  rank: number;
-  subscription: {
-    stripe_subscription_id: string;
-    stripe_customer_id?: string;
-    user_id?: string;
-    status: string;
-    price_id?: string;
-    quantity?: number;
-    current_period_end?: number;
-    cancel_at_period_end: boolean;
-    canceled_at?: number;
-    metadata: Record<string, string>;
-  };
-}
+export type SubscriptionEffect = z.infer<typeof subscriptionEffectSchema>;
+
+const invoiceEffectSchema = z.strictObject({
+  kind: z.literal("invoice"),
+  subscription_id: z.string(),
+  invoice_id: z.string(),
+  invoice_status: z.enum(["paid", "payment_failed"]),
+});
 
 /** An invoice outcome recorded on its subscription. */
-export interface InvoiceEffect {
-  kind: "invoice";
-  subscription_id: string;
-  invoice_id: string;
-  invoice_status: "paid" | "payment_failed";
-}
+export type InvoiceEffect = z.infer<typeof invoiceEffectSchema>;
+
+/**
+ * The effect JSON `apply_stripe_event(p_effect)` reads, as planEffect builds it. Strict: a key
+ * the builder adds without the schema knowing it fails here rather than being dropped on the way.
+ */
+export const effectSchema = z.discriminatedUnion("kind", [
+  orderEffectSchema,
+  subscriptionEffectSchema,
+  invoiceEffectSchema,
+  z.strictObject({ kind: z.literal("none") }),
+]);
 
 /** Everything an event can do; `none` means the type is stored as ignored. */
-export type Effect = OrderEffect | SubscriptionEffect | InvoiceEffect | { kind: "none" };
+export type Effect = z.infer<typeof effectSchema>;
 
 /** Event types with an effect; everything else is recorded as ignored. */
 export const HANDLED_EVENT_TYPES = [
