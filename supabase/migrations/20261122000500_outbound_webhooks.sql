@@ -1,8 +1,72 @@
 -- Outbound partner webhooks. publish_event writes an event and, in the same transaction, one
 -- webhook_deliveries row per subscribed active endpoint (transactional outbox): an event
 -- exists exactly when its deliveries do. webhook-dispatcher claims due deliveries with SKIP
--- LOCKED and a lease, signs them per Standard Webhooks, and records every attempt here;
--- retries, the circuit breaker and disabling are decided by complete_webhook_attempt.
+-- LOCKED and a lease (claim_webhook_deliveries), signs them per Standard Webhooks, sends them,
+-- and hands back what each partner answered, in batches. complete_webhook_deliveries logs
+-- every attempt and decides what follows by the delivery policy below: success, a retry,
+-- failure, exhaustion, the circuit breaker, disabling and the operational events.
+
+-- ---------------------------------------------------------------------------------------
+-- Delivery policy: the one place its numbers and status classes are written. The completion,
+-- the attempt log's size check and the dispatcher (which reads response_body_limit once per
+-- dispatch) all take them from here; the README's "Delivery" section describes them.
+-- Immutable and without arguments, so the planner folds a call into a constant: reading the
+-- policy costs nothing per delivery.
+-- ---------------------------------------------------------------------------------------
+create type public.webhook_delivery_policy as (
+  retry_delays_seconds integer[],
+  max_attempts integer,
+  jitter double precision,
+  retry_after_max_seconds integer,
+  circuit_threshold integer,
+  disable_after interval,
+  response_body_limit integer
+);
+
+create function public.webhook_delivery_policy() returns public.webhook_delivery_policy
+language sql immutable
+set search_path = ''
+as $$
+  select row(
+    -- retry_delays_seconds: the first attempt goes out at once, then retries after 5 min,
+    -- 30 min, 2 h, 12 h and 24 h.
+    delays,
+    -- max_attempts: the first one and one per delay; after the last, RETRY_EXHAUSTED.
+    cardinality(delays) + 1,
+    -- jitter: each delay ±20% at random, so endpoints that failed together do not retry together.
+    0.2,
+    -- retry_after_max_seconds: a partner's Retry-After replaces the delay, up to 24 h.
+    86400,
+    -- circuit_threshold: consecutive failures that open an endpoint's circuit, unless the
+    -- dispatcher's WEBHOOK_CIRCUIT_THRESHOLD says otherwise.
+    5,
+    -- disable_after: an endpoint with nothing but failures for this long is disabled.
+    interval '5 days',
+    -- response_body_limit: how much of a partner's answer the attempt log keeps (characters;
+    -- the dispatcher reads as many bytes, and no more).
+    2048
+  )::public.webhook_delivery_policy
+  from (select array[300, 1800, 7200, 43200, 86400] as delays) schedule
+$$;
+
+-- What an answer means, in the outbound contract's terms: 'success'; 'retry'; 'failed', for
+-- good; 'gone', failed and the endpoint disabled. p_status_code is null when no answer came
+-- (timeout, network error, a name that does not resolve yet); p_refused when the SSRF guard
+-- refused the address, which never becomes deliverable.
+create function public.webhook_attempt_outcome(p_status_code integer, p_refused boolean) returns text
+language sql immutable
+set search_path = ''
+as $$
+  select case
+    when p_refused then 'failed'
+    when p_status_code is null then 'retry'
+    when p_status_code between 200 and 299 then 'success'
+    when p_status_code = 410 then 'gone'
+    -- A 3xx is an answer to retry, never followed: the SSRF guard never saw the other host.
+    when p_status_code between 300 and 399 or p_status_code in (408, 429) or p_status_code >= 500 then 'retry'
+    else 'failed'
+  end
+$$;
 
 -- ---------------------------------------------------------------------------------------
 -- Tables
@@ -85,8 +149,8 @@ create table public.webhook_delivery_attempts (
   started_at timestamptz not null,
   duration_ms integer not null,
   status_code integer,
-  -- The first 2 KB of what the receiver answered: enough to debug, bounded in size.
-  response_body text check (length(response_body) <= 2048),
+  -- The start of what the receiver answered: enough to debug, bounded in size.
+  response_body text check (length(response_body) <= (public.webhook_delivery_policy()).response_body_limit),
   error text,
   outcome text not null check (outcome in ('success', 'retry', 'failed', 'gone'))
 );
@@ -228,15 +292,6 @@ select public.schedule_webhook_sweep();
 -- ---------------------------------------------------------------------------------------
 -- Dispatching
 -- ---------------------------------------------------------------------------------------
--- The retry schedule of the outbound contract: the first attempt at once, then 5 min, 30 min,
--- 2 h, 12 h and 24 h, each ±20% so endpoints that failed together do not retry together.
-create function public.webhook_retry_delay(p_attempts integer) returns interval
-language sql volatile
-set search_path = ''
-as $$
-  select make_interval(secs => (array[300, 1800, 7200, 43200, 86400])[p_attempts] * (0.8 + random() * 0.4))
-$$;
-
 -- Claims up to p_limit due deliveries for p_worker, respecting each endpoint's circuit and
 -- its cap on deliveries in flight. An open circuit whose cool-down has passed lets exactly
 -- one delivery through (half-open probe); deliveries behind an open circuit simply wait.
@@ -263,6 +318,8 @@ as $$
 declare
   v_probes uuid[];
   v_budget jsonb;
+  v_claimed uuid[];
+  v_counts jsonb;
 begin
   -- Endpoints ready for a probe: open past the cool-down, or half-open whose probe was lost
   -- with a crashed worker. Moving them to half_open here makes one claim own the probe.
@@ -318,8 +375,12 @@ begin
 
   -- Per endpoint, its first due deliveries up to its budget, read in index order; a first
   -- version ranked every due delivery with a window function and took 6.5 s to claim 32 of
-  -- 10,000 pending, this one reads only what it claims.
-  return query
+  -- 10,000 pending, this one reads only what it claims. It keeps the ids and per-endpoint
+  -- counts it leased: finding them again by "locked_by = worker and updated_at = now()", which
+  -- no index serves, scanned every pending delivery on each claim. With 20,000 events x 5
+  -- endpoints pending (BENCH_EVENTS=20000 npm run bench -- outbound) that claim was on the CPU
+  -- in 176 of 200 pg_stat_activity samples (32 after), and throughput went from 801 to 1,773
+  -- deliveries/s.
   with endpoints as (
     select b.key::uuid as id, (b.value ->> 'slots')::integer as slots
     from jsonb_each(v_budget) b
@@ -349,9 +410,22 @@ begin
       locked_by = p_worker,
       updated_at = now()
     from picked where d.id = picked.id
-    returning d.id, d.attempts, d.event_id, d.endpoint_id
+    returning d.id, d.endpoint_id
   )
-  select c.id, c.attempts, ev.id, ev.type,
+  select coalesce(array_agg(c.id), '{}'),
+         coalesce((select jsonb_object_agg(s.endpoint_id, s.n)
+                   from (select cl.endpoint_id, count(*) as n from claimed cl group by cl.endpoint_id) s), '{}'::jsonb)
+  into v_claimed, v_counts
+  from claimed c;
+
+  update public.rate_limit_buckets b set
+    tokens = (v_budget -> s.key ->> 'tokens')::double precision - s.value::double precision,
+    updated_at = clock_timestamp()
+  from jsonb_each_text(v_counts) s
+  where b.key = 'webhook-endpoint:' || s.key;
+
+  return query
+  select d.id, d.attempts, ev.id, ev.type,
          json_build_object(
            'id', ev.id, 'type', ev.type,
            'timestamp', to_char(ev.created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
@@ -359,133 +433,198 @@ begin
          e.id, e.url, e.secret,
          case when e.previous_secret_expires_at > now() then e.previous_secret end,
          e.legacy_signature
-  from claimed c
-  join public.outbound_events ev on ev.id = c.event_id
-  join public.webhook_endpoints e on e.id = c.endpoint_id;
-
-  update public.rate_limit_buckets b set
-    tokens = (v_budget -> s.endpoint_id ->> 'tokens')::double precision - s.claimed,
-    updated_at = clock_timestamp()
-  from (
-    select d.endpoint_id::text as endpoint_id, count(*) as claimed from public.webhook_deliveries d
-    where d.locked_by = p_worker and d.updated_at = now() and d.status = 'PENDING'
-    group by d.endpoint_id
-  ) s
-  where b.key = 'webhook-endpoint:' || s.endpoint_id;
+  from public.webhook_deliveries d
+  join public.outbound_events ev on ev.id = d.event_id
+  join public.webhook_endpoints e on e.id = d.endpoint_id
+  where d.id = any (v_claimed)
+  order by d.next_attempt_at;
 end;
 $$;
 
--- Records one attempt and decides what follows.
--- p_outcome: 'success' (2xx) · 'retry' (3xx, 408, 429, 5xx, timeout, network) · 'failed'
--- (other 4xx, or refused by the SSRF guard) · 'gone' (410: also disables the endpoint).
--- Retry-After, when given, replaces the schedule's delay, bounded to [1 s, 24 h].
--- The circuit opens after p_circuit_threshold consecutive failures; an endpoint failing
--- for 5 days with no success is disabled. Both operational events go through the outbox.
-create function public.complete_webhook_attempt(
-  p_delivery_id uuid,
-  p_outcome text,
-  p_status_code integer,
-  p_started_at timestamptz,
-  p_duration_ms integer,
-  p_response_body text,
-  p_error text,
-  p_retry_after_seconds integer,
-  p_circuit_threshold integer
-) returns text
+-- Records a batch of attempts and decides what follows each, in one transaction: one commit,
+-- so one WAL flush, for all the deliveries that finished while the previous batch was being
+-- written (see webhook-dispatcher/queue.ts). Every outcome takes the same path, one statement
+-- per step for the whole batch: completing delivery by delivery in PL/pgSQL was still on the
+-- CPU in a third of the pg_stat_activity samples after batching. (Recording with
+-- synchronous_commit off was measured too: 8% more, within the noise of this machine, for a
+-- weaker crash story. Not done.)
+--
+-- p_attempts: [{delivery_id, status_code, refused, started_at, duration_ms, response_body,
+-- error, retry_after_seconds, circuit_threshold}], as attemptSchema in
+-- webhook-dispatcher/queue.ts describes. webhook_attempt_outcome classifies each; a retry
+-- waits the schedule's delay, or Retry-After when given (at least a second). A success closes
+-- its endpoint's circuit and ends its run of failures; each failure counts towards the circuit
+-- threshold (the attempt's own when given, else the policy's), and a failed half-open probe
+-- opens the circuit again. An endpoint that answered 410, or whose failures have run for
+-- disable_after, is disabled. message.attempt.exhausted and endpoint.disabled go out through
+-- the outbox like any event. Returns every delivery's status afterwards: its current one when
+-- it was no longer pending (another worker, a replay), MISSING when there is no such delivery.
+create function public.complete_webhook_deliveries(p_attempts jsonb)
+returns table (delivery_id uuid, status text)
 language plpgsql
 set search_path = ''
 as $$
 declare
-  v_delivery public.webhook_deliveries;
-  v_endpoint public.webhook_endpoints;
-  v_event public.outbound_events;
-  v_status text;
-  v_failures integer;
+  c_policy constant public.webhook_delivery_policy := public.webhook_delivery_policy();
+  v_ids uuid[];
+  v_statuses text[];
+  v_endpoints uuid[];
+  v_outcomes text[];
+  v_thresholds integer[];
+  v_disabled uuid[];
+  v_gone boolean[];
 begin
-  select * into v_delivery from public.webhook_deliveries where id = p_delivery_id for update;
-  if v_delivery.id is null or v_delivery.status <> 'PENDING' then
-    return coalesce(v_delivery.status, 'MISSING');
-  end if;
-
-  insert into public.webhook_delivery_attempts (
-    delivery_id, attempt, started_at, duration_ms, status_code, response_body, error, outcome)
-  values (p_delivery_id, v_delivery.attempts, p_started_at, p_duration_ms, p_status_code,
-          left(p_response_body, 2048), p_error, p_outcome);
-
-  v_status := case
-    when p_outcome = 'success' then 'SUCCESS'
-    when p_outcome in ('failed', 'gone') then 'FAILED'
-    when v_delivery.attempts >= 6 then 'RETRY_EXHAUSTED'
-    else 'PENDING'
-  end;
-
-  update public.webhook_deliveries set
-    status = v_status,
-    -- (greatest() skips nulls, so the schedule applies only when there is no Retry-After.)
-    next_attempt_at = case
-      when v_status <> 'PENDING' then next_attempt_at
-      when p_retry_after_seconds is null then now() + public.webhook_retry_delay(v_delivery.attempts)
-      else now() + make_interval(secs => least(greatest(p_retry_after_seconds, 1), 86400))
-    end,
-    locked_until = null,
-    locked_by = null,
-    last_status_code = p_status_code,
-    last_error = p_error,
-    completed_at = case when v_status <> 'PENDING' then now() end,
-    updated_at = now()
-  where id = p_delivery_id;
-
-  -- Every delivery to a partner completes against the same endpoint row. On success it is
-  -- written only when its state changes (or last_success_at is a minute old), so a healthy
-  -- endpoint's deliveries do not queue behind each other's row lock.
-  if p_outcome = 'success' then
-    update public.webhook_endpoints set
-      consecutive_failures = 0, failing_since = null, last_success_at = now(),
-      circuit_state = 'closed',
-      circuit_changed_at = case when circuit_state <> 'closed' then now() else circuit_changed_at end,
+  -- Deliveries are locked in id order and endpoints in theirs, so two dispatchers' batches
+  -- cannot deadlock.
+  with input as (
+    select a.*, public.webhook_attempt_outcome(a.status_code, a.refused) as outcome
+    from jsonb_to_recordset(p_attempts) as a(
+      delivery_id uuid, status_code integer, refused boolean, started_at timestamptz, duration_ms integer,
+      response_body text, error text, retry_after_seconds integer, circuit_threshold integer)
+  ),
+  locked as (
+    select i.*, d.endpoint_id, d.attempts
+    from input i
+    join public.webhook_deliveries d on d.id = i.delivery_id
+    where d.status = 'PENDING'
+    order by d.id
+    for update of d
+  ),
+  settled as (
+    select l.*, case
+        when l.outcome = 'success' then 'SUCCESS'
+        when l.outcome in ('failed', 'gone') then 'FAILED'
+        when l.attempts >= c_policy.max_attempts then 'RETRY_EXHAUSTED'
+        else 'PENDING'
+      end as next_status
+    from locked l
+  ),
+  logged as (
+    insert into public.webhook_delivery_attempts (
+      delivery_id, attempt, started_at, duration_ms, status_code, response_body, error, outcome)
+    select s.delivery_id, s.attempts, s.started_at, s.duration_ms, s.status_code,
+           left(s.response_body, c_policy.response_body_limit), s.error, s.outcome
+    from settled s
+  ),
+  updated as (
+    update public.webhook_deliveries d set
+      status = s.next_status,
+      next_attempt_at = case
+        when s.next_status <> 'PENDING' then d.next_attempt_at
+        when s.retry_after_seconds is null then now() + make_interval(secs =>
+          c_policy.retry_delays_seconds[s.attempts] * (1 - c_policy.jitter + random() * 2 * c_policy.jitter))
+        else now() + make_interval(secs => least(greatest(s.retry_after_seconds, 1), c_policy.retry_after_max_seconds))
+      end,
+      locked_until = null,
+      locked_by = null,
+      last_status_code = s.status_code,
+      last_error = s.error,
+      completed_at = case when s.next_status <> 'PENDING' then now() end,
       updated_at = now()
-    where id = v_delivery.endpoint_id
-      and (consecutive_failures <> 0 or circuit_state <> 'closed' or failing_since is not null
-           or last_success_at is null or last_success_at < now() - interval '1 minute');
-    return v_status;
+    from settled s
+    where d.id = s.delivery_id
+    returning d.id, d.status, d.endpoint_id, s.outcome, s.circuit_threshold
+  )
+  select array_agg(u.id), array_agg(u.status), array_agg(u.endpoint_id), array_agg(u.outcome),
+         array_agg(u.circuit_threshold)
+  into v_ids, v_statuses, v_endpoints, v_outcomes, v_thresholds
+  from updated u;
+
+  -- Operational events are rare: published one by one, like any other event. One about
+  -- delivery itself is never reported, or an endpoint that fails everything would feed a loop.
+  if 'RETRY_EXHAUSTED' = any (v_statuses) then
+    perform public.publish_event('message.attempt.exhausted', e.tenant_id, jsonb_build_object(
+      'endpoint_id', e.id, 'delivery_id', d.id, 'event_id', ev.id, 'event_type', ev.type,
+      'attempts', d.attempts, 'last_status_code', d.last_status_code, 'last_error', d.last_error))
+    from public.webhook_deliveries d
+    join public.outbound_events ev on ev.id = d.event_id
+    join public.webhook_endpoints e on e.id = d.endpoint_id
+    where d.id = any (v_ids) and d.status = 'RETRY_EXHAUSTED'
+      and ev.type not in ('message.attempt.exhausted', 'endpoint.disabled')
+    order by d.id;
   end if;
 
-  select * into v_endpoint from public.webhook_endpoints where id = v_delivery.endpoint_id for update;
-  select * into v_event from public.outbound_events where id = v_delivery.event_id;
-
-  v_failures := v_endpoint.consecutive_failures + 1;
-  update public.webhook_endpoints set
-    consecutive_failures = v_failures,
-    failing_since = coalesce(failing_since, now()),
-    circuit_state = case when circuit_state = 'half_open' or v_failures >= p_circuit_threshold then 'open'
-                         else circuit_state end,
-    circuit_changed_at = case when circuit_state = 'half_open' or v_failures >= p_circuit_threshold then now()
-                              else circuit_changed_at end,
-    updated_at = now()
-  where id = v_endpoint.id;
-
-  if v_status = 'RETRY_EXHAUSTED' and v_event.type not in ('message.attempt.exhausted', 'endpoint.disabled') then
-    perform public.publish_event('message.attempt.exhausted', v_endpoint.tenant_id, jsonb_build_object(
-      'endpoint_id', v_endpoint.id, 'delivery_id', p_delivery_id, 'event_id', v_event.id,
-      'event_type', v_event.type, 'attempts', v_delivery.attempts, 'last_status_code', p_status_code,
-      'last_error', p_error));
-  end if;
-
-  if v_endpoint.disabled_at is null and (
-       p_outcome = 'gone'
-       or coalesce(v_endpoint.failing_since, now()) <= now() - interval '5 days') then
-    update public.webhook_endpoints set
-      active = false,
-      disabled_at = now(),
-      disabled_reason = case when p_outcome = 'gone' then 'endpoint answered 410 Gone'
-                             else 'no successful delivery for 5 days' end,
+  -- Every delivery to a partner completes against the same endpoint row. A batch of successes
+  -- writes it only when that changes its state (or last_success_at is a minute old), so a
+  -- healthy endpoint's deliveries do not queue behind each other's row lock. Successes count
+  -- first: one in the batch ends the run of failures before the batch's failures are counted.
+  with batch as (
+    select b.endpoint_id,
+           count(*) filter (where b.outcome = 'success') as succeeded,
+           count(*) filter (where b.outcome <> 'success') as failed,
+           bool_or(b.outcome = 'gone') as gone,
+           min(coalesce(b.threshold, c_policy.circuit_threshold)) as threshold
+    from unnest(v_endpoints, v_outcomes, v_thresholds) as b(endpoint_id, outcome, threshold)
+    group by b.endpoint_id
+  ),
+  locked as materialized (
+    select e.id, e.consecutive_failures, e.failing_since, e.circuit_state, e.disabled_at,
+           b.succeeded, b.failed, b.gone, b.threshold
+    from public.webhook_endpoints e
+    join batch b on b.endpoint_id = e.id
+    where b.failed > 0 or e.consecutive_failures <> 0 or e.circuit_state <> 'closed' or e.failing_since is not null
+       or e.last_success_at is null or e.last_success_at < now() - interval '1 minute'
+    order by e.id
+    for update of e
+  ),
+  counted as (
+    select l.*,
+           case when l.succeeded > 0 then 0 else l.consecutive_failures end + l.failed as failures,
+           case when l.succeeded > 0 then 'closed' else l.circuit_state end as state
+    from locked l
+  ),
+  decided as (
+    select c.id, c.failures, c.state, c.succeeded, c.gone,
+           -- A failed half-open probe opens the circuit again, and so does the threshold.
+           c.failed > 0 and (c.state = 'half_open' or c.failures >= c.threshold) as opens,
+           case when c.failed = 0 then null
+                when c.succeeded > 0 then now()
+                else coalesce(c.failing_since, now()) end as failing_since,
+           coalesce(c.disabled_at is null and c.failed > 0
+                    and (c.gone or (c.succeeded = 0 and c.failing_since <= now() - c_policy.disable_after)),
+                    false) as disable
+    from counted c
+  ),
+  changed as (
+    update public.webhook_endpoints e set
+      consecutive_failures = x.failures,
+      failing_since = x.failing_since,
+      last_success_at = case when x.succeeded > 0 then now() else e.last_success_at end,
+      circuit_state = case when x.opens then 'open' else x.state end,
+      circuit_changed_at = case when x.opens or x.state <> e.circuit_state then now() else e.circuit_changed_at end,
+      active = e.active and not x.disable,
+      disabled_at = case when x.disable then now() else e.disabled_at end,
+      disabled_reason = case
+        when not x.disable then e.disabled_reason
+        when x.gone then 'endpoint answered 410 Gone'
+        else 'no successful delivery for ' || c_policy.disable_after
+      end,
       updated_at = now()
-    where id = v_endpoint.id;
-    perform public.publish_event('endpoint.disabled', v_endpoint.tenant_id, jsonb_build_object(
-      'endpoint_id', v_endpoint.id, 'url', v_endpoint.url,
-      'reason', case when p_outcome = 'gone' then 'gone' else 'failing' end));
+    from decided x
+    where e.id = x.id
+    returning e.id, x.disable, x.gone
+  )
+  select array_agg(ch.id order by ch.id), array_agg(ch.gone order by ch.id)
+  into v_disabled, v_gone
+  from changed ch
+  where ch.disable;
+
+  if v_disabled is not null then
+    perform public.publish_event('endpoint.disabled', e.tenant_id, jsonb_build_object(
+      'endpoint_id', e.id, 'url', e.url, 'reason', case when x.gone then 'gone' else 'failing' end))
+    from unnest(v_disabled, v_gone) as x(id, gone)
+    join public.webhook_endpoints e on e.id = x.id
+    order by e.id;
   end if;
-  return v_status;
+
+  return query select u.id, u.status from unnest(v_ids, v_statuses) as u(id, status);
+  if coalesce(cardinality(v_ids), 0) < jsonb_array_length(p_attempts) then
+    return query
+      select a.delivery_id, coalesce(d.status, 'MISSING')
+      from jsonb_to_recordset(p_attempts) as a(delivery_id uuid)
+      left join public.webhook_deliveries d on d.id = a.delivery_id
+      where a.delivery_id <> all (coalesce(v_ids, '{}'));
+  end if;
 end;
 $$;
 
@@ -546,9 +685,9 @@ $$;
 revoke execute on function public.webhook_api_version(), public.webhook_subscribes(text[], text),
   public.publish_event(text, uuid, jsonb), public.publish_order_events(),
   public.wake_webhook_dispatcher(), public.schedule_webhook_sweep(),
-  public.webhook_retry_delay(integer),
+  public.webhook_delivery_policy(), public.webhook_attempt_outcome(integer, boolean),
   public.claim_webhook_deliveries(text, integer, integer, integer),
-  public.complete_webhook_attempt(uuid, text, integer, timestamptz, integer, text, text, integer, integer),
+  public.complete_webhook_deliveries(jsonb),
   public.send_webhook_test_event(uuid), public.replay_webhook_delivery(uuid),
   public.recover_webhook_deliveries(uuid, timestamptz, timestamptz)
   from public, anon, authenticated;

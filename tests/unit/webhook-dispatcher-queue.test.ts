@@ -3,7 +3,6 @@ import type { Sql } from "../../supabase/functions/_shared/db.ts";
 import { type AttemptRecord, deliveryQueue } from "../../supabase/functions/webhook-dispatcher/queue.ts";
 
 const record = (body = "ok"): AttemptRecord => ({
-  outcome: "success",
   statusCode: 200,
   startedAt: new Date("2026-11-22T10:00:00Z"),
   durationMs: 12,
@@ -11,12 +10,16 @@ const record = (body = "ok"): AttemptRecord => ({
   error: null,
 });
 
-/** A client that answers complete_webhook_attempts after `release()`, recording each batch. */
+/**
+ * A client that answers complete_webhook_deliveries after `release()`, recording each batch. The
+ * JSON comes in as the `::text::jsonb` fragment that jsonb() builds with the same client.
+ */
 function fakeSql(fail = false) {
   const batches: { delivery_id: string; response_body: string }[][] = [];
   const gates: (() => void)[] = [];
-  const sql = ((_strings: TemplateStringsArray, json: string) => {
-    const batch = JSON.parse(json);
+  const sql = ((_strings: TemplateStringsArray, value: string | { json: string }) => {
+    if (typeof value === "string") return { json: value };
+    const batch = JSON.parse(value.json);
     batches.push(batch);
     return new Promise((resolve, reject) =>
       gates.push(() =>

@@ -1,19 +1,19 @@
 import type { Logger } from "../_shared/log.ts";
 import type { UrlCheck } from "../_shared/ssrf.ts";
-import { classifyStatus, retryAfterSeconds } from "./classify.ts";
 import type { AttemptRecord, ClaimedDelivery, DeliveryQueue } from "./queue.ts";
-import type { AttemptResult } from "./send.ts";
+import type { AttemptResult, SendLimits } from "./send.ts";
 import { signDelivery } from "./sign.ts";
 
 /** What a dispatch run needs. */
 export interface DispatchDeps {
   queue: DeliveryQueue;
   checkUrl: (url: string) => Promise<UrlCheck>;
-  post: (url: string, body: string, headers: Record<string, string>, timeoutMs: number) => Promise<AttemptResult>;
+  post: (url: string, body: string, headers: Record<string, string>, limits: SendLimits) => Promise<AttemptResult>;
   workerId: string;
   leaseSeconds: number;
   cooldownSeconds: number;
-  circuitThreshold: number;
+  /** WEBHOOK_CIRCUIT_THRESHOLD; unset, the delivery policy's applies. */
+  circuitThreshold?: number;
   timeoutMs: number;
   /** Deliveries in flight at once, across endpoints (each endpoint also has its own cap). */
   concurrency: number;
@@ -38,10 +38,14 @@ export interface DispatchReport {
  * changed since the endpoint was registered) before it is signed and sent. A pool slot is
  * freed once the partner has answered: recording the answer goes on in the background (and in
  * batches, see queue.ts), while the delivery still counts against its endpoint's cap until it
- * is recorded, since the claim counts leased rows.
+ * is recorded, since the claim counts leased rows. What an answer means (success, retry,
+ * failure) and what follows is the delivery policy's, in SQL (`complete_webhook_deliveries`);
+ * the dispatcher only reports what it saw.
  */
 export async function dispatch(deps: DispatchDeps): Promise<DispatchReport> {
   const report: DispatchReport = { claimed: 0, succeeded: 0, retried: 0, failed: 0 };
+  const policy = await deps.queue.policy();
+  const limits: SendLimits = { timeoutMs: deps.timeoutMs, bodyBytes: policy.response_body_limit };
   // One DNS answer per URL per run: 10,000 deliveries to one partner need not be 10,000 lookups.
   const checks = new Map<string, Promise<UrlCheck>>();
   const checkUrl = (url: string) => {
@@ -67,7 +71,7 @@ export async function dispatch(deps: DispatchDeps): Promise<DispatchReport> {
       ? await deps.queue.claim(deps.workerId, room, deps.leaseSeconds, deps.cooldownSeconds)
       : [];
     report.claimed += claimed.length;
-    for (const delivery of claimed) track(sending, sendOne(deps, delivery, checkUrl, record));
+    for (const delivery of claimed) track(sending, sendOne(deps, delivery, limits, checkUrl, record));
     if (sending.size === 0 && recording.size === 0) break;
     // Wait for a slot whenever this turn could not fill the pool (it is full, or nothing more
     // is due until recorded answers free their endpoints' slots). Looping without awaiting
@@ -83,16 +87,18 @@ export async function dispatch(deps: DispatchDeps): Promise<DispatchReport> {
 async function sendOne(
   deps: DispatchDeps,
   delivery: ClaimedDelivery,
+  limits: SendLimits,
   checkUrl: (url: string) => Promise<UrlCheck>,
   record: (delivery: ClaimedDelivery, attempt: AttemptRecord) => void,
 ): Promise<void> {
   const startedAt = new Date();
   const check = await checkUrl(delivery.url);
   if (!check.ok) {
-    // A name that does not resolve may resolve later; a forbidden address never becomes allowed.
+    // A name that does not resolve may resolve later (no answer, retried); a forbidden address
+    // never becomes allowed.
     return record(delivery, {
-      outcome: check.code === "unresolvable" ? "retry" : "failed",
       statusCode: null,
+      refused: check.code !== "unresolvable",
       startedAt,
       durationMs: 0,
       responseBody: "",
@@ -105,16 +111,14 @@ async function sendOne(
     previousSecret: delivery.previous_secret,
     legacySignature: delivery.legacy_signature,
   });
-  const result = await deps.post(delivery.url, delivery.payload, headers, deps.timeoutMs);
-  const outcome = classifyStatus(result.status);
+  const result = await deps.post(delivery.url, delivery.payload, headers, limits);
   record(delivery, {
-    outcome,
     statusCode: result.status,
     startedAt,
     durationMs: result.durationMs,
     responseBody: result.body,
     error: result.error,
-    retryAfterSeconds: outcome === "retry" ? retryAfterSeconds(result.retryAfter) : undefined,
+    retryAfterSeconds: result.retryAfterSeconds,
   });
 }
 
@@ -125,10 +129,10 @@ async function recordAttempt(
   report: DispatchReport,
 ): Promise<void> {
   const status = await deps.queue.complete(delivery.delivery_id, attempt, deps.circuitThreshold);
-  if (attempt.outcome === "success") report.succeeded++;
+  if (status === "SUCCESS") report.succeeded++;
   else if (status === "PENDING") report.retried++;
   else report.failed++;
-  if (attempt.outcome !== "success") {
+  if (status !== "SUCCESS") {
     deps.log.info("webhook delivery attempt failed", {
       deliveryId: delivery.delivery_id,
       endpointId: delivery.endpoint_id,

@@ -1,21 +1,36 @@
 /** What one HTTP attempt returned. */
 export interface AttemptResult {
   status: number | null;
-  /** The first 2 KB of the answer, for the attempt log. */
+  /** The start of the answer, for the attempt log. */
   body: string;
-  retryAfter: string | null;
+  /** `Retry-After` in seconds from now, when the answer has a valid one. */
+  retryAfterSeconds: number | null;
   error: string | null;
   durationMs: number;
 }
 
-const RESPONSE_KEEP_BYTES = 2048;
+/** How long an attempt may take, and how much of the answer it reads. */
+export interface SendLimits {
+  timeoutMs: number;
+  /** The delivery policy's response_body_limit. */
+  bodyBytes: number;
+}
 
-async function readPrefix(response: Response): Promise<string> {
+/** `Retry-After` as seconds from now: delta-seconds or an HTTP date; null when absent or invalid. */
+function retryAfterSeconds(header: string | null, now = Date.now()): number | null {
+  if (!header) return null;
+  const trimmed = header.trim();
+  if (/^\d+$/.test(trimmed)) return Number(trimmed);
+  const date = Date.parse(trimmed);
+  return Number.isNaN(date) ? null : Math.max(0, Math.ceil((date - now) / 1000));
+}
+
+async function readPrefix(response: Response, limit: number): Promise<string> {
   if (!response.body) return "";
   const reader = response.body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
-  while (size < RESPONSE_KEEP_BYTES) {
+  while (size < limit) {
     const { done, value } = await reader.read();
     if (done) break;
     chunks.push(value);
@@ -28,19 +43,20 @@ async function readPrefix(response: Response): Promise<string> {
     bytes.set(chunk, offset);
     offset += chunk.byteLength;
   }
-  return new TextDecoder().decode(bytes.subarray(0, RESPONSE_KEEP_BYTES)).slice(0, RESPONSE_KEEP_BYTES);
+  return new TextDecoder().decode(bytes.subarray(0, limit)).slice(0, limit);
 }
 
 /**
  * POSTs one delivery. Redirects are not followed (a 3xx is an answer to retry, not a hop to
  * another host the SSRF guard never saw), the whole exchange has `timeoutMs`, and only the
- * first 2 KB of the answer is read, so a hostile receiver cannot make the dispatcher buffer.
+ * first `bodyBytes` of the answer are read, so a hostile receiver cannot make the dispatcher
+ * buffer.
  */
 export async function postDelivery(
   url: string,
   body: string,
   headers: Record<string, string>,
-  timeoutMs: number,
+  { timeoutMs, bodyBytes }: SendLimits,
 ): Promise<AttemptResult> {
   const started = performance.now();
   const signal = AbortSignal.timeout(timeoutMs);
@@ -52,11 +68,11 @@ export async function postDelivery(
       headers: { "content-type": "application/json", "user-agent": "commerce-integrations-webhooks/1", ...headers },
       body,
     });
-    const text = await readPrefix(response);
+    const text = await readPrefix(response, bodyBytes);
     return {
       status: response.status,
       body: text,
-      retryAfter: response.headers.get("retry-after"),
+      retryAfterSeconds: retryAfterSeconds(response.headers.get("retry-after")),
       error: response.ok ? null : `HTTP ${response.status}`,
       durationMs: Math.round(performance.now() - started),
     };
@@ -65,7 +81,7 @@ export async function postDelivery(
     return {
       status: null,
       body: "",
-      retryAfter: null,
+      retryAfterSeconds: null,
       error: timedOut ? `timed out after ${timeoutMs} ms` : `request failed: ${(error as Error).message}`,
       durationMs: Math.round(performance.now() - started),
     };

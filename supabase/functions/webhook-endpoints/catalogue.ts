@@ -1,7 +1,7 @@
 /**
  * Every event type an endpoint can subscribe to: the domain events, plus the operational
  * ones the delivery system emits itself. Keep in step with what triggers and
- * complete_webhook_attempt publish, and with the README's event catalogue.
+ * complete_webhook_deliveries publish, and with the README's event catalogue.
  */
 export const EVENT_CATALOGUE = [
   "order.created",
