@@ -1,13 +1,14 @@
 import type { Sql } from "../_shared/db.ts";
 import { applyOrRecordFailure, type RecordResult } from "../_shared/inbound-event.ts";
-import { jsonb, jsonbFromText } from "../_shared/sql-json.ts";
+import { jsonbFromText, typedJsonb } from "../_shared/sql-json.ts";
 import type { StripeEvent } from "./event-schema.ts";
-import type { Effect } from "./plan-effect.ts";
+import { type Effect, effectSchema } from "./plan-effect.ts";
 
 /**
  * Records the event and applies its effect in one transaction and one round trip
  * (`apply_stripe_event`), or records why the effect failed (see applyOrRecordFailure).
- * The raw body is stored as sent (see jsonbFromText).
+ * The raw body is stored as sent (see jsonbFromText); an effect that drifts from effectSchema
+ * fails here, and the event is kept as failed with the reason.
  */
 export function recordStripeEvent(
   sql: Sql,
@@ -21,7 +22,7 @@ export function recordStripeEvent(
       const [row] = await sql<Omit<RecordResult, "error">[]>`
         select status, outcome, duplicate from public.apply_stripe_event(
           ${event.id}, ${event.type}, ${event.created}, ${event.livemode}, ${event.api_version ?? null},
-          ${jsonbFromText(sql, rawBody)}, ${jsonb(sql, effect)}, ${requestId}
+          ${jsonbFromText(sql, rawBody)}, ${typedJsonb(sql, effectSchema, effect)}, ${requestId}
         )`;
       return row;
     },
