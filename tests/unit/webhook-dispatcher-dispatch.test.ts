@@ -1,0 +1,114 @@
+import { describe, expect, it } from "vitest";
+import { createLogger } from "../../supabase/functions/_shared/log.ts";
+import type { UrlCheck } from "../../supabase/functions/_shared/ssrf.ts";
+import { dispatch, type DispatchDeps } from "../../supabase/functions/webhook-dispatcher/dispatch.ts";
+import type { AttemptRecord, ClaimedDelivery, DeliveryQueue } from "../../supabase/functions/webhook-dispatcher/queue.ts";
+import type { SendLimits } from "../../supabase/functions/webhook-dispatcher/send.ts";
+
+const delivery = (id: string, url = "https://partner.example/hook"): ClaimedDelivery => ({
+  delivery_id: id,
+  attempt: 1,
+  event_id: `evt_${id}`,
+  event_type: "order.updated",
+  payload: "{}",
+  endpoint_id: "e1",
+  url,
+  secret: `whsec_${Buffer.from("a".repeat(24)).toString("base64")}`,
+  previous_secret: null,
+  legacy_signature: false,
+});
+
+/** A queue that hands out `claims` once, answers with the policy given, and records completions. */
+function fakeQueue(claims: ClaimedDelivery[], statuses: Record<string, string>, bodyLimit = 77) {
+  const completed: { id: string; record: AttemptRecord; threshold?: number }[] = [];
+  let pending = [...claims];
+  const queue = {
+    policy: () => Promise.resolve({ response_body_limit: bodyLimit }),
+    claim: () => {
+      const batch = pending;
+      pending = [];
+      return Promise.resolve(batch);
+    },
+    complete: (id: string, record: AttemptRecord, threshold?: number) => {
+      completed.push({ id, record, threshold });
+      return Promise.resolve(statuses[id]);
+    },
+  } as unknown as DeliveryQueue;
+  return { queue, completed };
+}
+
+function deps(queue: DeliveryQueue, overrides: Partial<DispatchDeps> = {}) {
+  const sent: { url: string; limits: SendLimits }[] = [];
+  const all: DispatchDeps = {
+    queue,
+    checkUrl: (url): Promise<UrlCheck> =>
+      Promise.resolve(
+        url.includes("forbidden")
+          ? { ok: false, code: "forbidden", reason: "loopback address" }
+          : url.includes("unresolvable")
+          ? { ok: false, code: "unresolvable", reason: "no address" }
+          : { ok: true, url: new URL(url), addresses: ["203.0.113.7"] },
+      ),
+    post: (url, _body, _headers, limits) => {
+      sent.push({ url, limits });
+      return Promise.resolve({ status: 503, body: "busy", retryAfterSeconds: 30, error: "HTTP 503", durationMs: 4 });
+    },
+    workerId: "test",
+    leaseSeconds: 60,
+    cooldownSeconds: 60,
+    timeoutMs: 1234,
+    concurrency: 4,
+    budgetMs: 5000,
+    log: createLogger({}, { sink: () => {} }),
+    ...overrides,
+  };
+  return { deps: all, sent };
+}
+
+describe("dispatch", () => {
+  it("reads as much of each answer as the delivery policy keeps, within the configured timeout", async () => {
+    const { queue } = fakeQueue([delivery("d1")], { d1: "PENDING" }, 77);
+    const { deps: d, sent } = deps(queue);
+    await dispatch(d);
+    expect(sent).toEqual([{ url: "https://partner.example/hook", limits: { timeoutMs: 1234, bodyBytes: 77 } }]);
+  });
+
+  it("reports what it saw and leaves the threshold to the policy unless WEBHOOK_CIRCUIT_THRESHOLD is set", async () => {
+    const { queue, completed } = fakeQueue([delivery("d1")], { d1: "PENDING" });
+    await dispatch(deps(queue).deps);
+    expect(completed).toEqual([{
+      id: "d1",
+      record: {
+        statusCode: 503,
+        startedAt: expect.any(Date),
+        durationMs: 4,
+        responseBody: "busy",
+        error: "HTTP 503",
+        retryAfterSeconds: 30,
+      },
+      threshold: undefined,
+    }]);
+
+    const configured = fakeQueue([delivery("d2")], { d2: "PENDING" });
+    await dispatch(deps(configured.queue, { circuitThreshold: 3 }).deps);
+    expect(configured.completed[0].threshold).toBe(3);
+  });
+
+  it("sends nothing to an address the SSRF guard refuses, and retries one that does not resolve yet", async () => {
+    const claims = [delivery("d1", "https://forbidden.example/"), delivery("d2", "https://unresolvable.example/")];
+    const { queue, completed } = fakeQueue(claims, { d1: "FAILED", d2: "PENDING" });
+    const { deps: d, sent } = deps(queue);
+    const report = await dispatch(d);
+    expect(sent).toEqual([]);
+    const byId = Object.fromEntries(completed.map((c) => [c.id, c.record]));
+    expect(byId.d1).toMatchObject({ statusCode: null, refused: true, error: expect.stringContaining("SSRF") });
+    expect(byId.d2).toMatchObject({ statusCode: null, refused: false });
+    expect(report).toEqual({ claimed: 2, succeeded: 0, retried: 1, failed: 1 });
+  });
+
+  it("counts each delivery by the status the database gave it", async () => {
+    const claims = ["d1", "d2", "d3"].map((id) => delivery(id));
+    const { queue } = fakeQueue(claims, { d1: "SUCCESS", d2: "PENDING", d3: "RETRY_EXHAUSTED" });
+    expect(await dispatch(deps(queue).deps)).toEqual({ claimed: 3, succeeded: 1, retried: 1, failed: 1 });
+  });
+});
