@@ -128,7 +128,8 @@ describe("one policy that SQL and the dispatcher both read", () => {
       error: result.error,
     });
     expect(status).toBe("SUCCESS");
-    const [row] = await sql`select length(response_body) as kept from public.webhook_delivery_attempts where delivery_id = ${id}`;
+    const [row] =
+      await sql`select length(response_body) as kept from public.webhook_delivery_attempts where delivery_id = ${id}`;
     expect(row.kept).toBe(limit);
   });
 });
@@ -214,8 +215,12 @@ describe("completing a batch", () => {
     const [done] = await deliveries(e.id, 1);
     await complete([attempt(done, 404)]);
     const missing = randomUUID();
-    expect(await complete([attempt(done, 200), attempt(missing, 200)])).toEqual({ [done]: "FAILED", [missing]: "MISSING" });
-    const [{ n }] = await sql`select count(*)::int as n from public.webhook_delivery_attempts where delivery_id = ${done}`;
+    expect(await complete([attempt(done, 200), attempt(missing, 200)])).toEqual({
+      [done]: "FAILED",
+      [missing]: "MISSING",
+    });
+    const [{ n }] =
+      await sql`select count(*)::int as n from public.webhook_delivery_attempts where delivery_id = ${done}`;
     expect(n).toBe(1);
   });
 });

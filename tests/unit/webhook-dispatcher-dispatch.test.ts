@@ -2,7 +2,11 @@ import { describe, expect, it } from "vitest";
 import { createLogger } from "../../supabase/functions/_shared/log.ts";
 import type { UrlCheck } from "../../supabase/functions/_shared/ssrf.ts";
 import { dispatch, type DispatchDeps } from "../../supabase/functions/webhook-dispatcher/dispatch.ts";
-import type { AttemptRecord, ClaimedDelivery, DeliveryQueue } from "../../supabase/functions/webhook-dispatcher/queue.ts";
+import type {
+  AttemptRecord,
+  ClaimedDelivery,
+  DeliveryQueue,
+} from "../../supabase/functions/webhook-dispatcher/queue.ts";
 import type { SendLimits } from "../../supabase/functions/webhook-dispatcher/send.ts";
 
 const delivery = (id: string, url = "https://partner.example/hook"): ClaimedDelivery => ({
