@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, request, type Server, type ServerResponse } from "node:http";
 import { jwtVerify } from "jose";
 
@@ -5,11 +6,20 @@ import { jwtVerify } from "jose";
 export interface GatewayRoute {
   port: number;
   verifyJwt: boolean;
+  /** Why the function cannot answer now (a broken edit, a crash): requests get 503 with this. */
+  unavailable?: string;
+  /** Requests sent to `port` and not yet answered, kept by the gateway: a reload waits for 0. */
+  inFlight?: number;
 }
 
-function reply(res: ServerResponse, status: number, code: string, message: string) {
-  res.writeHead(status, { "content-type": "application/json; charset=utf-8" });
-  res.end(JSON.stringify({ error: { code, message } }));
+// The functions' own rule (_shared/http/request-id.ts): echo a safe id, else make one.
+const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+function reply(req: IncomingMessage, res: ServerResponse, status: number, code: string, message: string) {
+  const given = req.headers["x-request-id"];
+  const requestId = typeof given === "string" && SAFE_REQUEST_ID.test(given) ? given : randomUUID();
+  res.writeHead(status, { "content-type": "application/json; charset=utf-8", "x-request-id": requestId });
+  res.end(JSON.stringify({ error: { code, message }, requestId }));
 }
 
 async function jwtProblem(req: IncomingMessage, key: Uint8Array): Promise<string | null> {
@@ -27,7 +37,8 @@ async function jwtProblem(req: IncomingMessage, key: Uint8Array): Promise<string
  * The local stand-in for Supabase's edge gateway: routes `/functions/v1/<name>/...` to the
  * function's Deno process and, where config.toml says `verify_jwt = true`, refuses requests
  * without a JWT signed by the project's secret (CORS preflights pass, as on Supabase).
- * The body is streamed through untouched, so provider signatures still verify.
+ * The body is streamed through untouched, so provider signatures still verify. A function
+ * that cannot answer gets 503 `function_unavailable`, with the reason when one is known.
  */
 export function startGateway(
   port: number,
@@ -39,11 +50,17 @@ export function startGateway(
     const url = new URL(req.url ?? "/", "http://gateway");
     const match = /^\/functions\/v1\/([a-z0-9_-]+)(\/.*)?$/i.exec(url.pathname);
     const route = match ? routes().get(match[1]) : undefined;
-    if (!match || !route) return reply(res, 404, "function_not_found", "No function at this path.");
+    if (!match || !route) return reply(req, res, 404, "function_not_found", "No function at this path.");
+    // Counted from the moment the route is chosen: a reload may switch it during the JWT check.
+    route.inFlight = (route.inFlight ?? 0) + 1;
+    res.once("close", () => {
+      route.inFlight = (route.inFlight ?? 1) - 1;
+    });
     if (route.verifyJwt && req.method !== "OPTIONS") {
       const problem = await jwtProblem(req, key);
-      if (problem) return reply(res, 401, "unauthorized", problem);
+      if (problem) return reply(req, res, 401, "unauthorized", problem);
     }
+    if (route.unavailable) return reply(req, res, 503, "function_unavailable", route.unavailable);
     const headers = { ...req.headers };
     // Like a real proxy, append the address the request came from; entries before it were
     // written by the client (or by proxies further out) and functions trust them only as far
@@ -61,10 +78,12 @@ export function startGateway(
       (upstreamRes) => {
         res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.headers);
         upstreamRes.pipe(res);
+        // A function that dies mid-answer must not leave its caller waiting for the rest.
+        upstreamRes.once("close", () => upstreamRes.complete || res.destroy());
       },
     );
     upstream.on("error", () => {
-      if (!res.headersSent) reply(res, 503, "function_unavailable", `Function ${match[1]} is not running.`);
+      if (!res.headersSent) reply(req, res, 503, "function_unavailable", `Function ${match[1]} is not running.`);
       else res.destroy();
     });
     req.pipe(upstream);

@@ -188,3 +188,61 @@ describe("gateway: routing and forwarding", () => {
     expect(res.json().error.code).toBe("function_unavailable");
   });
 });
+
+describe("gateway: functions that cannot answer, and reloads", () => {
+  it("answers 503 function_unavailable with the route's reason and a request id, without reaching the function", async () => {
+    routes.set("broken", {
+      port: routes.get("public-hook")!.port,
+      verifyJwt: false,
+      unavailable: "broken failed to start: SyntaxError: Unexpected token (broken/index.ts:3:7, exit code 1).",
+    });
+    const res = await send("/broken", { method: "POST", body: "{}", headers: { "x-request-id": "req-42" } });
+    expect(res.status).toBe(503);
+    expect(res.json()).toEqual({
+      error: {
+        code: "function_unavailable",
+        message: "broken failed to start: SyntaxError: Unexpected token (broken/index.ts:3:7, exit code 1).",
+      },
+      requestId: "req-42",
+    });
+    expect(res.headers.get("x-request-id")).toBe("req-42");
+    expect(seen).toHaveLength(0);
+  });
+
+  it("still checks the JWT first for a function that cannot answer", async () => {
+    routes.set("broken-secured", { port: 0, verifyJwt: true, unavailable: "broken-secured exited." });
+    const res = await send("/broken-secured");
+    expect(res.status).toBe(401);
+  });
+
+  it("makes a request id for its own errors when the caller's is missing or unsafe", async () => {
+    const res = await send("/unknown", { headers: { "x-request-id": "bad id with spaces" } });
+    expect(res.json().requestId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(res.headers.get("x-request-id")).toBe(res.json().requestId);
+  });
+
+  it("counts the requests in flight on a route until each is answered, so a reload knows when the old process is idle", async () => {
+    let release = () => {};
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const slow = createServer(async (_req, res) => {
+      await held;
+      res.end("{}");
+    });
+    const port = await freePort();
+    await new Promise<void>((resolve) => slow.listen(port, "127.0.0.1", resolve));
+    const route: GatewayRoute = { port, verifyJwt: false };
+    routes.set("slow", route);
+    try {
+      const pending = [send("/slow"), send("/slow")];
+      await expect.poll(() => route.inFlight).toBe(2);
+      // A reload switches the route: requests already counted on the old one stay there.
+      routes.set("slow", { port, verifyJwt: false });
+      release();
+      expect((await Promise.all(pending)).map((res) => res.status)).toEqual([200, 200]);
+      await expect.poll(() => route.inFlight).toBe(0);
+    } finally {
+      slow.closeAllConnections();
+      await new Promise<void>((resolve) => slow.close(() => resolve()));
+    }
+  });
+});
