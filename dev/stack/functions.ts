@@ -11,14 +11,14 @@ export interface FunctionSpec {
   verifyJwt: boolean;
 }
 
-/** Every `supabase/functions/<name>/index.ts`, with `verify_jwt` from config.toml (default true, as Supabase). */
-export function discoverFunctions(): FunctionSpec[] {
+/** Every `<functionsDir>/<name>/index.ts`, with `verify_jwt` from config.toml (default true, as Supabase). */
+export function discoverFunctions(functionsDir = FUNCTIONS_DIR): FunctionSpec[] {
   const config = parse(readFileSync(CONFIG_TOML, "utf8")) as {
     functions?: Record<string, { verify_jwt?: boolean }>;
   };
-  return readdirSync(FUNCTIONS_DIR, { withFileTypes: true })
+  return readdirSync(functionsDir, { withFileTypes: true })
     .filter((entry) => entry.isDirectory() && !entry.name.startsWith("_"))
-    .filter((entry) => existsSync(join(FUNCTIONS_DIR, entry.name, "index.ts")))
+    .filter((entry) => existsSync(join(functionsDir, entry.name, "index.ts")))
     .map((entry) => ({ name: entry.name, verifyJwt: config.functions?.[entry.name]?.verify_jwt ?? true }));
 }
 
@@ -34,19 +34,28 @@ export interface ServedFunction {
   name: string;
   port: number;
   process: ChildProcess;
+  /** Settles when the process ends, however it ends, with why in one line ({@link exitReason}). */
+  exited: Promise<string>;
   stop(): Promise<void>;
 }
+
+/** How long a function may take to listen; a cold Deno start of the largest one takes about 1 s. */
+const START_TIMEOUT_MS = 30_000;
+// Enough of a failed start's output to hold Deno's error and its code frame.
+const KEPT_LINES = 40;
 
 /**
  * Serves one function under real Deno on a free port. Each function gets its own process, as
  * each gets its own isolate on Supabase; `DENO_SERVE_ADDRESS` points the function's own
  * `Deno.serve` at that port, so index.ts runs unchanged. Dependencies resolve from the
- * node_modules npm installed, so nothing is downloaded at run time.
+ * node_modules npm installed, so nothing is downloaded at run time. A function that exits or
+ * never listens rejects with a {@link FunctionStartError}.
  */
 export async function serveFunction(
   name: string,
   env: Record<string, string>,
   log: (line: string) => void,
+  functionsDir = FUNCTIONS_DIR,
 ): Promise<ServedFunction> {
   const port = await freePort();
   const child = spawn(
@@ -59,7 +68,7 @@ export async function serveFunction(
       "--allow-env",
       "--allow-read",
       "--allow-sys",
-      join(FUNCTIONS_DIR, name, "index.ts"),
+      join(functionsDir, name, "index.ts"),
     ],
     {
       cwd: ROOT,
@@ -75,29 +84,93 @@ export async function serveFunction(
       stdio: ["ignore", "pipe", "pipe"],
     },
   );
+  const lastLines: string[] = [];
   const forward = (chunk: Buffer) => {
     for (const line of chunk.toString().split("\n")) {
-      if (line.trim() && !line.startsWith("Listening on")) log(`[${name}] ${line}`);
+      if (!line.trim() || line.startsWith("Listening on")) continue;
+      log(`[${name}] ${line}`);
+      if (lastLines.push(line) > KEPT_LINES) lastLines.shift();
     }
   };
   child.stdout?.on("data", forward);
   child.stderr?.on("data", forward);
   children.add(child);
-  let exited = false;
-  const exit = new Promise<void>((resolve) => child.once("exit", () => {
-    exited = true;
-    children.delete(child);
-    resolve();
-  }));
-  await waitForPort(port, 30_000, () => !exited);
-  return {
-    name,
-    port,
-    process: child,
-    async stop() {
-      if (!exited) child.kill("SIGTERM");
-      await Promise.race([exit, new Promise((r) => setTimeout(r, 3000))]);
-      if (!exited) child.kill("SIGKILL");
-    },
+  let ended: string | undefined;
+  // "close", not "exit": by then the pipes are drained, so the process's last words are in.
+  const exited = new Promise<string>((resolve) =>
+    child.once("close", (code, signal) => {
+      ended = signal ? `signal ${signal}` : `exit code ${code}`;
+      children.delete(child);
+      resolve(exitReason(lastLines, ended, env, functionsDir));
+    })
+  );
+  const stop = async () => {
+    if (ended === undefined) child.kill("SIGTERM");
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 3000))]);
+    if (ended === undefined) child.kill("SIGKILL");
   };
+  try {
+    await waitForPort(port, START_TIMEOUT_MS, () => ended === undefined);
+  } catch {
+    const died = ended !== undefined;
+    await stop();
+    const reason = died
+      ? await exited
+      : exitReason(lastLines, `no answer within ${START_TIMEOUT_MS} ms`, env, functionsDir);
+    throw new FunctionStartError(name, reason);
+  }
+  return { name, port, process: child, exited, stop };
+}
+
+/** A function that exited or never listened; `reason` is {@link exitReason}'s line. */
+export class FunctionStartError extends Error {
+  constructor(readonly functionName: string, readonly reason: string) {
+    super(`${functionName} failed to start: ${reason}`);
+  }
+}
+
+/**
+ * Why a function's process ended, in one line fit for a log and a 503: Deno's last `error:` line
+ * and where it points (a syntax error, a throw at module load or later), or else the last line
+ * the function wrote (a refused configuration), then how the process ended. Paths are made
+ * relative to the functions folder, and the values of secret settings are masked.
+ */
+export function exitReason(
+  output: string[],
+  ending: string,
+  env: Record<string, string>,
+  functionsDir: string,
+): string {
+  const errorAt = output.findLastIndex((line) => line.startsWith("error:"));
+  const frame = output.slice(errorAt + 1).find((line) => /^\s+at\s/.test(line));
+  const location = frame && /^\s+at\s+(?:.*\((.+)\)|(.+))$/.exec(frame)?.slice(1).find(Boolean);
+  const said = errorAt >= 0 ? output[errorAt].slice("error:".length).trim() : readable(output.at(-1));
+  const reason = said ? `${said} (${[location, ending].filter(Boolean).join(", ")})` : ending;
+  return maskSecrets(reason.replaceAll(`file://${functionsDir}/`, "").replaceAll(`${functionsDir}/`, ""), env);
+}
+
+// A structured log line (the functions log JSON) reads better as its message and fields.
+function readable(line: string | undefined): string | undefined {
+  if (!line) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(line);
+  } catch {
+    return line.trim();
+  }
+  if (typeof parsed !== "object" || parsed === null) return line.trim();
+  const { ts: _ts, level: _level, fn: _fn, msg, ...fields } = parsed as Record<string, unknown>;
+  const rest = Object.entries(fields).map(([key, value]) => `${key}=${JSON.stringify(value)}`);
+  return [msg, ...rest].filter(Boolean).join(" ");
+}
+
+const SECRET_SETTING = /SECRET|KEY|PASSWORD|TOKEN|DB_URL|DATABASE_URL/;
+
+function maskSecrets(text: string, env: Record<string, string>): string {
+  const secrets = Object.entries(env)
+    .filter(([key]) => SECRET_SETTING.test(key))
+    .flatMap(([, value]) => [value, ...value.split(",")])
+    .filter((value) => value.length >= 8)
+    .sort((a, b) => b.length - a.length);
+  return secrets.reduce((masked, secret) => masked.replaceAll(secret, "[REDACTED]"), text);
 }

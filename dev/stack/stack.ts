@@ -1,12 +1,15 @@
 import type { Server } from "node:http";
 import { join } from "node:path";
 import { bootstrapSupabase, createDatabase, pushMigrations } from "./database.ts";
-import { discoverFunctions, type ServedFunction, serveFunction } from "./functions.ts";
+import { discoverFunctions, type FunctionSpec, type ServedFunction, serveFunction } from "./functions.ts";
 import { type GatewayRoute, startGateway } from "./gateway.ts";
+import { FUNCTIONS_DIR } from "./paths.ts";
 import { startEmbeddedPostgres } from "./postgres.ts";
 import { startResendStandIn } from "../resend/server.ts";
 import { loadOrCreateSecrets, signRoleKey } from "./secrets.ts";
+import { type SupervisedFunction, superviseFunction } from "./supervisor.ts";
 import { startWakeups } from "./wakeups.ts";
+import { affectedFunctions, newFunctions, watchFiles } from "./watch.ts";
 
 /** The values a client of the stack needs; written to .local/stack.env. */
 export interface StackEnv {
@@ -42,6 +45,13 @@ export interface StackOptions {
   freshDatabase?: string;
   /** Function settings from the caller's environment (LOG_LEVEL, MAX_BODY_BYTES...). */
   functionEnv?: Record<string, string>;
+  /**
+   * Reload a function when its files change, and keep the stack up when one cannot start
+   * (npm start). Off by default: tests and benchmarks do not edit functions.
+   */
+  watch?: boolean;
+  /** Where the functions are (default supabase/functions; tests serve a copy). */
+  functionsDir?: string;
   log: (line: string) => void;
 }
 
@@ -50,7 +60,7 @@ export interface Stack {
   env: StackEnv;
   /** The cluster's admin URL (for creating and dropping databases). */
   adminUrl: string;
-  /** The Deno processes, one per function (benchmarks call them without the gateway). */
+  /** The Deno processes serving now, one per function (benchmarks call them without the gateway). */
   functions: ServedFunction[];
   /** Serves one more instance of a function with changed settings (tests: a dead database). */
   serveExtra(name: string, overrides: Record<string, string>): Promise<ServedFunction>;
@@ -111,17 +121,42 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     const localBrowserPolicy = { CORS_ALLOWED_ORIGINS: "http://localhost:*,http://127.0.0.1:*" };
     const functionEnv = { ...localWebhookPolicy, ...localBrowserPolicy, ...options.functionEnv, ...env };
 
+    const functionsDir = options.functionsDir ?? FUNCTIONS_DIR;
     const routes = new Map<string, GatewayRoute>();
-    const specs = discoverFunctions();
-    log(`starting ${specs.length} function(s) under Deno: ${specs.map((s) => s.name).join(", ")}`);
-    const served = await Promise.all(specs.map((spec) => serveFunction(spec.name, functionEnv, log)));
-    for (const [i, fn] of served.entries()) {
+    const supervised = new Map<string, SupervisedFunction>();
+    const supervise = async (spec: FunctionSpec) => {
+      const fn = await superviseFunction({
+        spec,
+        routes,
+        serve: () => serveFunction(spec.name, functionEnv, log, functionsDir),
+        watch: options.watch ?? false,
+        log,
+      });
+      supervised.set(spec.name, fn);
       stops.push(fn.stop);
-      routes.set(fn.name, { port: fn.port, verifyJwt: specs[i].verifyJwt });
-    }
+    };
+    const specs = discoverFunctions(functionsDir);
+    log(`starting ${specs.length} function(s) under Deno: ${specs.map((s) => s.name).join(", ")}`);
+    await Promise.all(specs.map(supervise));
 
     const gateway: Server = await startGateway(options.gatewayPort, () => routes, secrets.jwtSecret);
     stops.push(() => new Promise((resolve) => gateway.close(resolve)));
+
+    if (options.watch) {
+      const watcher = watchFiles(functionsDir, async (files) => {
+        const added = newFunctions(functionsDir, [...supervised.keys()], files);
+        const fresh = discoverFunctions(functionsDir).filter((spec) => added.includes(spec.name));
+        for (const spec of fresh) log(`[${spec.name}] new function folder: serving it`);
+        const edited = files.filter((file) => !added.some((name) => file.startsWith(`${name}/`)));
+        const affected = await affectedFunctions(functionsDir, [...supervised.keys()], edited);
+        await Promise.all([
+          ...fresh.map(supervise),
+          ...[...affected].map(([name, its]) => supervised.get(name)!.reload(`edit of ${its.join(", ")}`)),
+        ]);
+      }, log);
+      stops.push(async () => watcher.close());
+      log(`watching ${functionsDir}: a function reloads when its files, or _shared files it imports, change`);
+    }
 
     if (options.wakeups) {
       const wakeups = await startWakeups(dbUrl, [
@@ -144,9 +179,11 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     return {
       env,
       adminUrl,
-      functions: served,
+      get functions() {
+        return [...supervised.values()].flatMap((fn) => fn.current() ?? []);
+      },
       async serveExtra(name, overrides) {
-        const fn = await serveFunction(name, { ...functionEnv, ...overrides }, log);
+        const fn = await serveFunction(name, { ...functionEnv, ...overrides }, log, functionsDir);
         stops.push(fn.stop);
         return fn;
       },

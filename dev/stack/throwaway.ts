@@ -37,6 +37,7 @@ export async function startThrowawayStack(
   functionEnv: Record<string, string>,
   externalUrl?: string,
   wakeups?: StackOptions["wakeups"],
+  dev: Pick<StackOptions, "watch" | "functionsDir"> = {},
 ): Promise<ThrowawayStack> {
   const localDir = mkdtempSync(join(tmpdir(), `${name}-`));
   // When run as root the embedded cluster runs as the postgres user, which must reach its folder.
@@ -53,6 +54,7 @@ export async function startThrowawayStack(
       databaseUrl: externalUrl,
       freshDatabase: database,
       functionEnv,
+      ...dev,
       log: (line) => appendFileSync(logFile, line + "\n"),
     });
     const handle: ThrowawayStack = {
