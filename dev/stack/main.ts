@@ -55,6 +55,7 @@ async function main() {
     wakeups: { sweepSeconds: Number(process.env.EMAIL_SWEEP_SECONDS ?? 10) },
     databaseUrl,
     functionEnv,
+    watch: true,
     log,
   });
 
