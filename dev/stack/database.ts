@@ -48,7 +48,10 @@ export async function pushMigrations(url: string, log: (line: string) => void): 
     const { stdout = "", stderr = "" } = error as { stdout?: string; stderr?: string };
     const output = `${stderr}\n${stdout}`.trim();
     const cause = output.split("\n").find((line) => /^ERROR:|error|failed/i.test(line.trim())) ?? String(error);
-    throw new Error(`supabase db push failed: ${cause.trim()}\n${output}`);
+    // The CLI names each file as it starts it: the last one named is the one that failed.
+    const failing = [...output.matchAll(/Applying migration (\S+?)\.\.\./g)].at(-1)?.[1];
+    const culprit = failing ? ` in supabase/migrations/${failing}` : "";
+    throw new Error(`supabase db push failed: ${cause.trim()}${culprit}\n${output}`);
   }
 }
 

@@ -1,4 +1,5 @@
 import { mkdirSync, writeFileSync } from "node:fs";
+import { exitInOneLine } from "./exit-in-one-line.ts";
 import { join } from "node:path";
 import { LOCAL_DIR } from "./paths.ts";
 import { preflight } from "./preflight.ts";
@@ -85,17 +86,4 @@ async function main() {
   setInterval(() => process.ppid !== parent && void shutdown("npm exited"), 500).unref();
 }
 
-// A failure is one line that says what to do; a longer story (the CLI's output for a failed
-// migration) goes to a file the line names, never as a stack trace.
-main().catch((error) => {
-  const message = (error instanceof Error ? error.message : String(error)) || "unknown error";
-  const [first, ...rest] = message.trim().split("\n");
-  let where = "";
-  if (rest.length > 0) {
-    mkdirSync(LOCAL_DIR, { recursive: true });
-    writeFileSync(join(LOCAL_DIR, "start-error.log"), message + "\n");
-    where = ` (details in ${join(LOCAL_DIR, "start-error.log")})`;
-  }
-  console.error(`npm start failed: ${first}${where}`);
-  process.exit(1);
-});
+main().catch((error) => exitInOneLine("npm start", error));

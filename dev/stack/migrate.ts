@@ -1,7 +1,8 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import postgres from "postgres";
 import { bootstrapSupabase, pushMigrations } from "./database.ts";
+import { exitInOneLine } from "./exit-in-one-line.ts";
 import { LOCAL_DIR } from "./paths.ts";
 import { isPortFree } from "./ports.ts";
 import { startEmbeddedPostgres } from "./postgres.ts";
@@ -75,19 +76,4 @@ async function main() {
   }
 }
 
-// One line that says what went wrong; a longer story (the CLI's output) goes to a file it names.
-main().then(() => process.exit(0), (error) => {
-  const message = (error instanceof Error ? error.message : String(error)) || "unknown error";
-  const [first, ...rest] = message.trim().split("\n");
-  // The CLI names each file as it starts it: the last one named is the one that failed.
-  const failing = [...message.matchAll(/Applying migration (\S+?)\.\.\./g)].at(-1)?.[1];
-  const culprit = failing ? ` in supabase/migrations/${failing}` : "";
-  let details = "";
-  if (rest.length > 0) {
-    mkdirSync(LOCAL_DIR, { recursive: true });
-    writeFileSync(join(LOCAL_DIR, "migrate-error.log"), message + "\n");
-    details = ` (details in ${join(LOCAL_DIR, "migrate-error.log")})`;
-  }
-  console.error(`npm run migrate failed: ${first}${culprit}${details}`);
-  process.exit(1);
-});
+main().then(() => process.exit(0), (error) => exitInOneLine("npm run migrate", error));
