@@ -30,14 +30,3 @@ export async function assertPortFree(port: number, what: string): Promise<void> 
     );
   }
 }
-
-/** Polls until something accepts connections on 127.0.0.1:`port`. */
-export async function waitForPort(port: number, timeoutMs: number, isAlive: () => boolean = () => true) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (!isAlive()) throw new Error(`process for port ${port} exited during start-up`);
-    if (!(await isPortFree(port))) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`nothing listened on port ${port} within ${timeoutMs} ms`);
-}

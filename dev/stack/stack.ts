@@ -1,4 +1,5 @@
 import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { bootstrapSupabase, createDatabase, pushMigrations } from "./database.ts";
 import { discoverFunctions, type FunctionSpec, type ServedFunction, serveFunction } from "./functions.ts";
@@ -92,7 +93,12 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     await pushMigrations(dbUrl, log);
 
     const secrets = loadOrCreateSecrets(join(options.localDir, "secrets.json"));
-    const gatewayUrl = `http://127.0.0.1:${options.gatewayPort}`;
+    // The gateway listens first (its routes fill in below), so its port is bound, even when
+    // the OS picks it (0), before the URL that names it goes to the functions and the stand-in.
+    const routes = new Map<string, GatewayRoute>();
+    const gateway: Server = await startGateway(options.gatewayPort, () => routes, secrets.jwtSecret);
+    stops.push(() => new Promise((resolve) => gateway.close(resolve)));
+    const gatewayUrl = `http://127.0.0.1:${(gateway.address() as AddressInfo).port}`;
     const resendWebhookSecret = options.functionEnv?.RESEND_WEBHOOK_SECRET ?? secrets.resendWebhookSecret;
     const mail = await startResendStandIn({
       port: options.mailPort,
@@ -122,7 +128,6 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     const functionEnv = { ...localWebhookPolicy, ...localBrowserPolicy, ...options.functionEnv, ...env };
 
     const functionsDir = options.functionsDir ?? FUNCTIONS_DIR;
-    const routes = new Map<string, GatewayRoute>();
     const supervised = new Map<string, SupervisedFunction>();
     const supervise = async (spec: FunctionSpec) => {
       const fn = await superviseFunction({
@@ -138,9 +143,6 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     const specs = discoverFunctions(functionsDir);
     log(`starting ${specs.length} function(s) under Deno: ${specs.map((s) => s.name).join(", ")}`);
     await Promise.all(specs.map(supervise));
-
-    const gateway: Server = await startGateway(options.gatewayPort, () => routes, secrets.jwtSecret);
-    stops.push(() => new Promise((resolve) => gateway.close(resolve)));
 
     if (options.watch) {
       const watcher = watchFiles(functionsDir, async (files) => {

@@ -47,9 +47,10 @@ export async function startThrowawayStack(
   try {
     const stack = await startStack({
       localDir,
-      gatewayPort: await freePort(),
+      gatewayPort: 0,
+      // Postgres cannot take "any port" (0): this one is free now and bound once the cluster runs.
       dbPort: await freePort(),
-      mailPort: await freePort(),
+      mailPort: 0,
       wakeups,
       databaseUrl: externalUrl,
       freshDatabase: database,
