@@ -103,8 +103,8 @@ beforeAll(async () => {
   // Stands in for any effect that raises (a constraint, a downstream trigger) on the jobs a
   // test marks, until an operator fixes the cause.
   await sql.unsafe(`
-    create schema if not exists test_support;
-    create or replace function test_support.fail_resend_effect() returns trigger language plpgsql set search_path = '' as $$
+    create schema if not exists test_resend_support;
+    create or replace function test_resend_support.fail_resend_effect() returns trigger language plpgsql set search_path = '' as $$
     begin
       if new.data ? 'fail_resend_effect' and new.status is distinct from old.status
          and new.status not in ('pending', 'sending', 'sent') then
@@ -114,7 +114,7 @@ beforeAll(async () => {
     end $$;
     drop trigger if exists test_fail_resend_effect on public.email_queue;
     create trigger test_fail_resend_effect before update on public.email_queue
-      for each row execute function test_support.fail_resend_effect();
+      for each row execute function test_resend_support.fail_resend_effect();
   `);
 });
 

@@ -24,24 +24,24 @@ beforeAll(async () => {
   // same event would show as a second row. The failing trigger stands in for any effect that
   // raises (a constraint, a downstream trigger) until an operator fixes the cause.
   await sql.unsafe(`
-    create schema if not exists test_support;
-    create table if not exists test_support.order_status_changes (order_id uuid, status text, at timestamptz default clock_timestamp());
-    create or replace function test_support.record_status_change() returns trigger language plpgsql set search_path = '' as $$
+    create schema if not exists test_stripe_support;
+    create table if not exists test_stripe_support.order_status_changes (order_id uuid, status text, at timestamptz default clock_timestamp());
+    create or replace function test_stripe_support.record_status_change() returns trigger language plpgsql set search_path = '' as $$
     begin
       if new.metadata ? 'fail_effect' then raise exception 'downstream trigger failed'; end if;
       if old.status is distinct from new.status then
-        insert into test_support.order_status_changes (order_id, status) values (new.id, new.status);
+        insert into test_stripe_support.order_status_changes (order_id, status) values (new.id, new.status);
       end if;
       return new;
     end $$;
     drop trigger if exists test_record_status_change on public.orders;
     create trigger test_record_status_change before update on public.orders
-      for each row execute function test_support.record_status_change();
+      for each row execute function test_stripe_support.record_status_change();
   `);
 });
 
 async function statusChanges(orderId: string) {
-  return (await sql`select status from test_support.order_status_changes where order_id = ${orderId} order by at`)
+  return (await sql`select status from test_stripe_support.order_status_changes where order_id = ${orderId} order by at`)
     .map((row) => row.status as string);
 }
 
