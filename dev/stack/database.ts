@@ -47,6 +47,12 @@ export async function pushMigrations(url: string, log: (line: string) => void): 
   } catch (error) {
     const { stdout = "", stderr = "" } = error as { stdout?: string; stderr?: string };
     const output = `${stderr}\n${stdout}`.trim();
+    if (output.includes("Remote migration versions not found")) {
+      throw new Error(
+        "the database has run migrations that supabase/migrations no longer holds (folded before the first " +
+          "release): `npm run reset` wipes the local data, and the next start applies the migrations afresh\n" + output,
+      );
+    }
     const cause = output.split("\n").find((line) => /^ERROR:|error|failed/i.test(line.trim())) ?? String(error);
     // The CLI names each file as it starts it: the last one named is the one that failed.
     const failing = [...output.matchAll(/Applying migration (\S+?)\.\.\./g)].at(-1)?.[1];
