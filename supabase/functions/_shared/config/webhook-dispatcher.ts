@@ -8,7 +8,8 @@ export const webhookDispatcherConfig = z.object({
   ...webhookUrlVariables,
   WEBHOOK_WAKEUP_SECRET: z.string().min(16).optional(),
   WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).default(15_000),
-  WEBHOOK_CIRCUIT_THRESHOLD: z.coerce.number().int().min(1).default(5),
+  // Unset, the delivery policy in SQL decides (webhook_delivery_policy()).
+  WEBHOOK_CIRCUIT_THRESHOLD: z.coerce.number().int().min(1).optional(),
   WEBHOOK_CIRCUIT_COOLDOWN_SECONDS: z.coerce.number().int().min(1).default(60),
   WEBHOOK_LEASE_SECONDS: z.coerce.number().int().min(1).default(60),
   WEBHOOK_DISPATCH_SECONDS: z.coerce.number().int().min(1).default(20),
