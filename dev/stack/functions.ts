@@ -44,21 +44,11 @@ const START_TIMEOUT_MS = 30_000;
 const KEPT_LINES = 40;
 
 /**
- * Serves one function under real Deno on a port of its own. Each function gets its own process,
- * as each gets its own isolate on Supabase; `DENO_SERVE_ADDRESS` points the function's own
- * `Deno.serve` at port 0, so index.ts runs unchanged and the port is bound the moment the OS
- * picks it (a port found free, then bound a second later, was at times handed out again
- * meanwhile: 2 of 41 runs of webhook-dispatcher.test.ts failed with AddrInUse). Dependencies
- * resolve from the node_modules npm installed, so nothing is downloaded at run time. A function that exits or
- * never listens rejects with a {@link FunctionStartError}.
+ * Starts function `name` under real Deno, exactly as the stack serves it, on the port the OS
+ * picks (Deno prints it). Tests use it for a process that must end by itself.
  */
-export async function serveFunction(
-  name: string,
-  env: Record<string, string>,
-  log: (line: string) => void,
-  functionsDir = FUNCTIONS_DIR,
-): Promise<ServedFunction> {
-  const child = spawn(
+export function spawnFunction(name: string, env: Record<string, string>, functionsDir = FUNCTIONS_DIR): ChildProcess {
+  return spawn(
     denoBinary(),
     [
       "run",
@@ -84,6 +74,24 @@ export async function serveFunction(
       stdio: ["ignore", "pipe", "pipe"],
     },
   );
+}
+
+/**
+ * Serves one function under real Deno on a port of its own. Each function gets its own process,
+ * as each gets its own isolate on Supabase; `DENO_SERVE_ADDRESS` points the function's own
+ * `Deno.serve` at port 0, so index.ts runs unchanged and the port is bound the moment the OS
+ * picks it (a port found free, then bound a second later, was at times handed out again
+ * meanwhile: 2 of 41 runs of webhook-dispatcher.test.ts failed with AddrInUse). Dependencies
+ * resolve from the node_modules npm installed, so nothing is downloaded at run time. A function that exits or
+ * never listens rejects with a {@link FunctionStartError}.
+ */
+export async function serveFunction(
+  name: string,
+  env: Record<string, string>,
+  log: (line: string) => void,
+  functionsDir = FUNCTIONS_DIR,
+): Promise<ServedFunction> {
+  const child = spawnFunction(name, env, functionsDir);
   const lastLines: string[] = [];
   let listening = (_port: number) => {};
   const forward = (chunk: Buffer) => {

@@ -1,8 +1,5 @@
-import { spawn } from "node:child_process";
-import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { denoBinary, FUNCTIONS_DIR, ROOT } from "../../dev/stack/paths.ts";
-import { freePort } from "../../dev/stack/ports.ts";
+import { spawnFunction } from "../../dev/stack/functions.ts";
 import { extraInstance } from "../helpers/browser.ts";
 import { createOrder, postStripe, stack, testSql } from "../helpers/stack.ts";
 import { stripeEvent } from "../../dev/stripe/fixtures.ts";
@@ -17,36 +14,11 @@ const env = () => ({ ...stack, SUPABASE_DB_URL: stack.DATABASE_URL, LOG_LEVEL: "
  * waits for it to end: one whose configuration cannot be used must exit by itself.
  */
 async function runUntilExit(name: string, vars: Record<string, string | undefined>) {
-  const port = await freePort();
-  const child = spawn(
-    denoBinary(),
-    [
-      "run",
-      "--node-modules-dir=manual",
-      `--config=${join(ROOT, "deno.json")}`,
-      "--allow-net",
-      "--allow-env",
-      "--allow-read",
-      "--allow-sys",
-      join(FUNCTIONS_DIR, name, "index.ts"),
-    ],
-    {
-      cwd: ROOT,
-      env: {
-        PATH: process.env.PATH ?? "",
-        HOME: process.env.HOME ?? "",
-        ...(process.env.DENO_DIR ? { DENO_DIR: process.env.DENO_DIR } : {}),
-        DENO_NO_UPDATE_CHECK: "1",
-        NO_COLOR: "1",
-        ...Object.fromEntries(Object.entries(vars).filter(([, value]) => value !== undefined)),
-        DENO_SERVE_ADDRESS: `tcp:127.0.0.1:${port}`,
-      },
-      stdio: ["ignore", "pipe", "pipe"],
-    },
-  );
+  const given = Object.entries(vars).filter((entry): entry is [string, string] => entry[1] !== undefined);
+  const child = spawnFunction(name, Object.fromEntries(given));
   let output = "";
-  child.stdout.on("data", (chunk) => (output += chunk));
-  child.stderr.on("data", (chunk) => (output += chunk));
+  child.stdout?.on("data", (chunk) => (output += chunk));
+  child.stderr?.on("data", (chunk) => (output += chunk));
   const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
   const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
   clearTimeout(timer);
