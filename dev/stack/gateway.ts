@@ -1,6 +1,6 @@
-import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, request, type Server, type ServerResponse } from "node:http";
 import { jwtVerify } from "jose";
+import { requestIdFrom } from "../../supabase/functions/_shared/http/request-id.ts";
 
 /** Where the gateway sends `/functions/v1/<name>`, and whether that function needs a JWT. */
 export interface GatewayRoute {
@@ -12,12 +12,10 @@ export interface GatewayRoute {
   inFlight?: number;
 }
 
-// The functions' own rule (_shared/http/request-id.ts): echo a safe id, else make one.
-const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
-
 function reply(req: IncomingMessage, res: ServerResponse, status: number, code: string, message: string) {
   const given = req.headers["x-request-id"];
-  const requestId = typeof given === "string" && SAFE_REQUEST_ID.test(given) ? given : randomUUID();
+  // The functions' own rule, so the gateway's errors carry the id a function would have used.
+  const requestId = requestIdFrom(typeof given === "string" ? given : undefined);
   res.writeHead(status, { "content-type": "application/json; charset=utf-8", "x-request-id": requestId });
   res.end(JSON.stringify({ error: { code, message }, requestId }));
 }
