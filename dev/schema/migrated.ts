@@ -1,7 +1,7 @@
 import { chmodSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { bootstrapSupabase, createDatabase, dropDatabase, pushMigrations } from "../stack/database.ts";
+import { createDatabase, dropDatabase, migrateDatabase } from "../stack/database.ts";
 import { freePort } from "../stack/ports.ts";
 import { startEmbeddedPostgres } from "../stack/postgres.ts";
 
@@ -9,12 +9,6 @@ import { startEmbeddedPostgres } from "../stack/postgres.ts";
 export interface MigratedDatabase {
   url: string;
   dispose(): Promise<void>;
-}
-
-/** Prepares `url` as the stack does (Supabase roles and schemas), then applies the migrations and seed. */
-async function migrate(url: string, log: (line: string) => void): Promise<void> {
-  await bootstrapSupabase(url);
-  await pushMigrations(url, log);
 }
 
 /** An embedded Postgres of its own in a temp folder, migrated; for `npm run schema`. */
@@ -28,7 +22,7 @@ export async function startMigratedPostgres(log: (line: string) => void): Promis
       await pg.stop();
       rmSync(dir, { recursive: true, force: true });
     };
-    await migrate(pg.url, log).catch(async (error) => {
+    await migrateDatabase(pg.url, log).catch(async (error) => {
       await dispose();
       throw error;
     });
@@ -47,7 +41,7 @@ export async function createMigratedDatabase(
 ): Promise<MigratedDatabase> {
   const url = await createDatabase(adminUrl, name);
   const dispose = () => dropDatabase(adminUrl, name);
-  await migrate(url, log).catch(async (error) => {
+  await migrateDatabase(url, log).catch(async (error) => {
     await dispose();
     throw error;
   });

@@ -61,6 +61,18 @@ export async function pushMigrations(url: string, log: (line: string) => void): 
   }
 }
 
+/**
+ * Makes `url` a migrated Supabase database: roles, schemas and grants first, then the migrations
+ * and seed. `npm start`, `npm run migrate`, `npm run schema` and the tests all prepare a
+ * database this way.
+ */
+export async function migrateDatabase(url: string, log: (line: string) => void): Promise<void> {
+  log("preparing Supabase roles and schemas...");
+  await bootstrapSupabase(url);
+  log("applying migrations and seed with the Supabase CLI...");
+  await pushMigrations(url, log);
+}
+
 /** Creates `name` in the cluster behind `adminUrl` and returns its URL. */
 export async function createDatabase(adminUrl: string, name: string): Promise<string> {
   const sql = postgres(adminUrl, { max: 1, onnotice: () => {} });

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import postgres from "postgres";
-import { bootstrapSupabase, pushMigrations } from "./database.ts";
+import { migrateDatabase } from "./database.ts";
 import { exitInOneLine } from "./exit-in-one-line.ts";
 import { LOCAL_DIR } from "./paths.ts";
 import { isPortFree } from "./ports.ts";
@@ -32,8 +32,7 @@ async function appliedMigrations(url: string): Promise<string[]> {
  */
 async function migrate(url: string, log: (line: string) => void): Promise<string[]> {
   const before = new Set(await appliedMigrations(url));
-  await bootstrapSupabase(url);
-  await pushMigrations(url, log);
+  await migrateDatabase(url, log);
   return (await appliedMigrations(url)).filter((migration) => !before.has(migration));
 }
 

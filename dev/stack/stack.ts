@@ -1,7 +1,7 @@
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
-import { bootstrapSupabase, createDatabase, pushMigrations } from "./database.ts";
+import { createDatabase, migrateDatabase } from "./database.ts";
 import { discoverFunctions, type FunctionSpec, type ServedFunction, serveFunction } from "./functions.ts";
 import { type GatewayRoute, startGateway } from "./gateway.ts";
 import { FUNCTIONS_DIR } from "./paths.ts";
@@ -87,10 +87,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       adminUrl = pg.url;
     }
     const dbUrl = options.freshDatabase ? await createDatabase(adminUrl, options.freshDatabase) : adminUrl;
-    log("preparing Supabase roles and schemas...");
-    await bootstrapSupabase(dbUrl);
-    log("applying migrations and seed with the Supabase CLI...");
-    await pushMigrations(dbUrl, log);
+    await migrateDatabase(dbUrl, log);
 
     const secrets = loadOrCreateSecrets(join(options.localDir, "secrets.json"));
     // The gateway listens first (its routes fill in below), so its port is bound, even when

@@ -6,7 +6,8 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import postgres from "postgres";
 import { afterAll, describe, expect, it } from "vitest";
-import { bootstrapSupabase, createDatabase, dropDatabase, pushMigrations } from "../../dev/stack/database.ts";
+import { createMigratedDatabase } from "../../dev/schema/migrated.ts";
+import { pushMigrations } from "../../dev/stack/database.ts";
 import { ROOT } from "../../dev/stack/paths.ts";
 import { clusterDataDir } from "../../dev/stack/postgres-access.ts";
 import { startEmbeddedPostgres } from "../../dev/stack/postgres.ts";
@@ -91,18 +92,15 @@ describe("the embedded Postgres in a folder its user cannot enter", () => {
 
 describe("a local database from before a migration was folded", () => {
   it("is named as such, with the command that clears it", async () => {
-    const name = `folded_${process.pid}_${Date.now()}`;
-    const url = await createDatabase(stack.adminUrl, name);
+    const db = await createMigratedDatabase(stack.adminUrl, `folded_${process.pid}_${Date.now()}`, () => {});
     try {
-      await bootstrapSupabase(url);
-      await pushMigrations(url, () => {});
-      const sql = postgres(url, { max: 1, onnotice: () => {} });
+      const sql = postgres(db.url, { max: 1, onnotice: () => {} });
       await sql`insert into supabase_migrations.schema_migrations (version, name) values ('20261122000700', 'folded_away')`;
       await sql.end();
-      const failure = await pushMigrations(url, () => {}).then(() => "applied", (error: Error) => error.message);
+      const failure = await pushMigrations(db.url, () => {}).then(() => "applied", (error: Error) => error.message);
       expect(failure.split("\n")[0]).toMatch(/no longer holds .*`npm run reset` wipes the local data/);
     } finally {
-      await dropDatabase(stack.adminUrl, name);
+      await db.dispose();
     }
   });
 });
