@@ -93,7 +93,7 @@ describe("a second copy while the first is still in its transaction", () => {
       created_at: new Date().toISOString(),
       data: { email_id: messageId, from: "Shop <no-reply@example.com>", to: [`race-${messageId}@example.com`] },
     };
-    const { answers, forced } = await race(id, () => postResend(event, id));
+    const { answers, forced } = await race(id, () => postResend(event, { id }));
     expect(forced).toBe(true);
     expect(await eventRow("resend", id)).toEqual([{ status: "processed", outcome: "email_status:delivered", attempts: 1 }]);
     expect(answers.map((a) => [a.status, a.body.duplicate])).toEqual([[200, false], [200, true]]);

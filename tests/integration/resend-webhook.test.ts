@@ -1,14 +1,12 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
-import { Webhook } from "standardwebhooks";
 import { beforeAll, describe, expect, it } from "vitest";
 import { jsonb } from "../../supabase/functions/_shared/sql-json.ts";
 import { HANDLED_EVENT_TYPES } from "../../supabase/functions/resend-webhook/plan-event.ts";
+import { postResend, resendSecret, svixHeaders, svixId } from "../helpers/resend.ts";
 import { functionUrl, stack, testSql } from "../helpers/stack.ts";
 
 const sql = testSql();
-const [resendSecret] = stack.RESEND_WEBHOOK_SECRET.split(",");
-const svixId = () => `msg_${randomBytes(12).toString("hex")}`;
 const address = (tag: string) => `${tag}-${randomUUID()}@example.com`;
 const secondsAgo = (seconds: number) => new Date(Date.now() - seconds * 1000);
 
@@ -25,35 +23,6 @@ function resendEvent(type: string, messageId: string, options: { at?: Date; to?:
       ...options.data,
     },
   };
-}
-
-interface PostOptions {
-  id?: string;
-  secret?: string;
-  date?: Date;
-  headers?: Record<string, string>;
-}
-
-/** Svix headers for `payload`, signed the way Resend signs. */
-function svixHeaders(payload: string, options: PostOptions = {}) {
-  const id = options.id ?? svixId();
-  const date = options.date ?? new Date();
-  return {
-    "svix-id": id,
-    "svix-timestamp": String(Math.floor(date.getTime() / 1000)),
-    "svix-signature": new Webhook(options.secret ?? resendSecret).sign(id, date, payload),
-  };
-}
-
-/** Posts `event` to resend-webhook, signed like Resend (unless headers override it). */
-async function postResend(event: unknown, options: PostOptions = {}) {
-  const payload = typeof event === "string" ? event : JSON.stringify(event);
-  const response = await fetch(functionUrl("resend-webhook"), {
-    method: "POST",
-    headers: { "content-type": "application/json", ...svixHeaders(payload, options), ...options.headers },
-    body: payload,
-  });
-  return { status: response.status, body: await response.json() };
 }
 
 /**
