@@ -45,3 +45,19 @@ export const webhookUrlVariables = {
 
 /** The origins whose pages may call the browser-facing functions. */
 export const corsVariables = { CORS_ALLOWED_ORIGINS: list };
+
+/**
+ * Where providers reach the functions: the public base URL (`https://<ref>.supabase.co/functions/v1`),
+ * by default `$SUPABASE_URL/functions/v1`. A source's URL is built from it, and Twilio signs
+ * the URL it called, which behind the gateway is not the one the function sees.
+ */
+export const publicUrlVariables = {
+  SUPABASE_URL: z.string().url().optional(),
+  FUNCTIONS_PUBLIC_URL: z.string().url().optional(),
+};
+
+/** The public base URL of the functions, without a trailing slash, or null when neither variable is set. */
+export function functionsPublicUrl(config: { SUPABASE_URL?: string; FUNCTIONS_PUBLIC_URL?: string }): string | null {
+  const base = config.FUNCTIONS_PUBLIC_URL ?? (config.SUPABASE_URL ? `${config.SUPABASE_URL.replace(/\/+$/, "")}/functions/v1` : null);
+  return base ? base.replace(/\/+$/, "") : null;
+}
