@@ -445,12 +445,20 @@ CREATE TABLE public.webhook_events (
   request_id text,
   received_at timestamp with time zone DEFAULT now() NOT NULL,
   processed_at timestamp with time zone,
+  source_id uuid GENERATED ALWAYS AS (
+CASE
+    WHEN (provider ~~ 'source:%'::text) THEN (substr(provider, 8))::uuid
+    ELSE NULL::uuid
+END) STORED,
+  next_attempt_at timestamp with time zone,
   CONSTRAINT webhook_events_pkey PRIMARY KEY (id),
   CONSTRAINT webhook_events_provider_event_id_key UNIQUE (provider, event_id),
-  CONSTRAINT webhook_events_status_check CHECK ((status = ANY (ARRAY['processed'::text, 'ignored'::text, 'unmatched'::text, 'failed'::text])))
+  CONSTRAINT webhook_events_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'processed'::text, 'ignored'::text, 'unmatched'::text, 'failed'::text])))
 );
 CREATE INDEX webhook_events_attention ON public.webhook_events USING btree (provider, status, received_at DESC) WHERE (status = ANY (ARRAY['failed'::text, 'unmatched'::text]));
+CREATE INDEX webhook_events_pending ON public.webhook_events USING btree (source_id, next_attempt_at) WHERE (status = 'pending'::text);
 CREATE INDEX webhook_events_resend_unmatched_message ON public.webhook_events USING btree ((((payload -> 'data'::text) ->> 'email_id'::text))) WHERE ((provider = 'resend'::text) AND (status = 'unmatched'::text));
+CREATE INDEX webhook_events_source_received ON public.webhook_events USING btree (source_id, received_at DESC, id DESC) WHERE (source_id IS NOT NULL);
 ALTER TABLE public.webhook_events ENABLE ROW LEVEL SECURITY;
 CREATE POLICY "no api access" ON public.webhook_events AS PERMISSIVE FOR ALL TO anon, authenticated USING (false) WITH CHECK (false);
 GRANT DELETE, INSERT, MAINTAIN, REFERENCES, SELECT, TRIGGER, TRUNCATE, UPDATE ON TABLE public.webhook_events TO service_role;
@@ -458,6 +466,42 @@ GRANT SELECT, UPDATE, USAGE ON SEQUENCE public.webhook_events_id_seq TO anon;
 GRANT SELECT, UPDATE, USAGE ON SEQUENCE public.webhook_events_id_seq TO authenticated;
 GRANT SELECT, UPDATE, USAGE ON SEQUENCE public.webhook_events_id_seq TO service_role;
 COMMENT ON TABLE public.webhook_events IS 'Every inbound provider event, exactly once per (provider, event_id), with what it did.';
+
+CREATE TABLE public.webhook_sources (
+  id uuid DEFAULT gen_random_uuid() NOT NULL,
+  tenant_id uuid,
+  name text NOT NULL,
+  verifier text NOT NULL,
+  verifier_options jsonb DEFAULT '{}'::jsonb NOT NULL,
+  secret text,
+  previous_secret text,
+  previous_secret_expires_at timestamp with time zone,
+  event_id text,
+  event_type text,
+  filter text[] DEFAULT ARRAY['*'::text] NOT NULL,
+  handler text,
+  forward jsonb DEFAULT '[]'::jsonb NOT NULL,
+  mode text DEFAULT 'sync'::text NOT NULL,
+  batch_size integer DEFAULT 100 NOT NULL,
+  max_wait_seconds integer DEFAULT 5 NOT NULL,
+  tolerance_seconds integer DEFAULT 300 NOT NULL,
+  active boolean DEFAULT true NOT NULL,
+  created_at timestamp with time zone DEFAULT now() NOT NULL,
+  updated_at timestamp with time zone DEFAULT now() NOT NULL,
+  CONSTRAINT webhook_sources_batch_size_check CHECK (((batch_size >= 1) AND (batch_size <= 1000))),
+  CONSTRAINT webhook_sources_forward_check CHECK ((jsonb_typeof(forward) = 'array'::text)),
+  CONSTRAINT webhook_sources_max_wait_seconds_check CHECK (((max_wait_seconds >= 0) AND (max_wait_seconds <= 3600))),
+  CONSTRAINT webhook_sources_mode_check CHECK ((mode = ANY (ARRAY['sync'::text, 'async'::text]))),
+  CONSTRAINT webhook_sources_name_check CHECK (((length(name) >= 1) AND (length(name) <= 200))),
+  CONSTRAINT webhook_sources_pkey PRIMARY KEY (id),
+  CONSTRAINT webhook_sources_tolerance_seconds_check CHECK (((tolerance_seconds >= 1) AND (tolerance_seconds <= 86400))),
+  CONSTRAINT webhook_sources_verifier_check CHECK ((verifier = ANY (ARRAY['standard-webhooks'::text, 'stripe'::text, 'github'::text, 'shopify'::text, 'close'::text, 'twilio'::text, 'paypal'::text, 'hmac'::text, 'basic'::text, 'api-key'::text, 'none'::text])))
+);
+CREATE INDEX webhook_sources_tenant_created ON public.webhook_sources USING btree (tenant_id, created_at DESC, id DESC);
+ALTER TABLE public.webhook_sources ENABLE ROW LEVEL SECURITY;
+CREATE POLICY "no api access" ON public.webhook_sources AS PERMISSIVE FOR ALL TO anon, authenticated USING (false) WITH CHECK (false);
+GRANT DELETE, INSERT, MAINTAIN, REFERENCES, SELECT, TRIGGER, TRUNCATE, UPDATE ON TABLE public.webhook_sources TO service_role;
+COMMENT ON TABLE public.webhook_sources IS 'Generic inbound webhook sources: verification scheme, secret, id/type location, filter and effect.';
 
 -- Functions
 
