@@ -1,94 +1,23 @@
-import type { z } from "zod";
-import { createHandler, type HandlerResult, type PipelineDeps, type RequestContext } from "../_shared/http/pipeline.ts";
-import { authorized, type AuthorizedCaller, type Caller } from "../_shared/http/caller-auth.ts";
+import type { PipelineDeps } from "../_shared/http/pipeline.ts";
+import type { Caller } from "../_shared/http/caller-auth.ts";
+import * as shared from "../_shared/http/router.ts";
+
+export type { Method, Operation, OperationInput, OperationSpec } from "../_shared/http/router.ts";
+export { matchPattern } from "../_shared/http/router.ts";
 
 // The function's name, which is also the first segment of every path it is called with.
 const FUNCTION_NAME = "webhook-endpoints";
 
-/** One method on one path pattern, served by its own pipeline handler. */
-export interface Operation {
-  method: Method;
-  /** Segments after /webhook-endpoints; ":name" captures one segment. */
-  pattern: string[];
-  serve(req: Request): Promise<Response>;
-}
-
-/** The methods the API uses. */
-export type Method = "GET" | "POST" | "PATCH" | "DELETE";
-
-/** What an operation's handler gets: the pipeline's context, the caller, the body, the path's captures. */
-export interface OperationInput<B> {
-  ctx: RequestContext;
-  caller: AuthorizedCaller;
-  body: B;
-  params: Record<string, string>;
-}
-
-/** One operation of the API, before it is wired into the request pipeline. */
-export interface OperationSpec<B> {
-  method: Method;
-  /** After /webhook-endpoints, e.g. "/:id/deliveries". */
-  path: string;
-  /** The JSON body (GET and DELETE: none, so `{}`; the query is validated by the handler). */
-  schema: z.ZodType<B>;
-  /** For action routes: the body may be left out (see the pipeline's `optionalBody`). */
-  optionalBody?: boolean;
-  /** 403s beyond "may use this API", e.g. a tenant choosing another tenant. */
-  authorize?(caller: AuthorizedCaller, body: B): void;
-  handle(input: OperationInput<B>): Promise<HandlerResult>;
-}
-
-/**
- * Wires `spec` into the shared request pipeline, so every operation gets the contract's
- * order: 415 · 413 · 401 (authenticate) · 400 (schema) · 403 (authorize) · handler. The
- * dispatcher has already answered 404 and 405, before anything else.
- */
+/** The shared router's `operation`, for webhook-endpoints. */
 export function operation<B>(
-  spec: OperationSpec<B>,
+  spec: shared.OperationSpec<B>,
   authenticate: (req: Request) => Promise<Caller>,
   deps: PipelineDeps,
-): Operation {
-  const pattern = spec.path.split("/").filter(Boolean);
-  const serve = createHandler<Caller, B>({
-    name: FUNCTION_NAME,
-    methods: [spec.method],
-    optionalBody: spec.optionalBody,
-    authenticate: async (ctx) => ({ principal: await authenticate(ctx.req) }),
-    schema: spec.schema,
-    authorize: (principal, body) => {
-      const caller = authorized(principal);
-      spec.authorize?.(caller, body);
-    },
-    handle: ({ ctx, principal, body }) =>
-      spec.handle({
-        ctx,
-        // authorize() has already refused every other kind of caller.
-        caller: authorized(principal),
-        body,
-        params: matchPattern(pattern, pathSegments(ctx.url.pathname) ?? []) ?? {},
-      }),
-  }, deps);
-  return { method: spec.method, pattern, serve };
+): shared.Operation {
+  return shared.operation(FUNCTION_NAME, spec, authenticate, deps);
 }
 
 /** The path's segments after /webhook-endpoints, or null for a path outside the function. */
 export function pathSegments(pathname: string): string[] | null {
-  const [first, ...rest] = pathname.split("/").filter(Boolean);
-  if (first !== FUNCTION_NAME) return null;
-  try {
-    return rest.map((segment) => decodeURIComponent(segment));
-  } catch {
-    return null; // malformed percent-encoding: no route can match it
-  }
-}
-
-/** The captured segments when `segments` fits `pattern`, else null. */
-export function matchPattern(pattern: string[], segments: string[]): Record<string, string> | null {
-  if (pattern.length !== segments.length) return null;
-  const params: Record<string, string> = {};
-  for (const [index, part] of pattern.entries()) {
-    if (part.startsWith(":")) params[part.slice(1)] = segments[index];
-    else if (part !== segments[index]) return null;
-  }
-  return params;
+  return shared.pathSegments(FUNCTION_NAME, pathname);
 }

@@ -1,0 +1,48 @@
+import { z } from "zod";
+import { isUuid } from "../uuid.ts";
+
+/** Where a page ended: the last row's time (microseconds, UTC) and id (a uuid or a bigint, as text). */
+export interface Cursor {
+  at: string;
+  id: string;
+}
+
+/** The kinds of primary key a cursor can carry: uuid (endpoints, sources) or bigint (webhook_events). */
+export type CursorId = "uuid" | "bigint";
+
+// Postgres keeps microseconds; a JavaScript Date would round them away and skip or repeat rows.
+const AT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
+// A positive bigint: at most 19 digits and not above 2^63 - 1, so the ::bigint cast cannot fail.
+const BIGINT = /^[1-9]\d{0,18}$/;
+const BIGINT_MAX = 9223372036854775807n;
+
+const validId: Record<CursorId, (id: string) => boolean> = {
+  uuid: isUuid,
+  bigint: (id) => BIGINT.test(id) && BigInt(id) <= BIGINT_MAX,
+};
+
+/** The opaque `next_cursor` of a page ending at `cursor`. */
+export function encodeCursor(cursor: Cursor): string {
+  return btoa(`${cursor.at}|${cursor.id}`).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
+function decodeCursor(value: string, kind: CursorId): Cursor | null {
+  try {
+    const [at, id, ...rest] = atob(value.replace(/-/g, "+").replace(/_/g, "/")).split("|");
+    return rest.length === 0 && AT.test(at) && id !== undefined && validId[kind](id) ? { at, id } : null;
+  } catch {
+    return null;
+  }
+}
+
+/** A `?cursor=` query parameter for ids of `kind`: a `next_cursor` the API returned, decoded. */
+export function cursorParamOf(kind: CursorId): z.ZodType<Cursor, string> {
+  return z.string().max(200).transform((value, ctx) => {
+    const cursor = decodeCursor(value, kind);
+    if (!cursor) ctx.addIssue({ code: "custom", message: "is not a cursor returned by this API" });
+    return cursor ?? z.NEVER;
+  });
+}
+
+/** The to_char format whose text a {@link Cursor}'s `at` holds, for a timestamptz column. */
+export const CURSOR_AT_FORMAT = 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"';
