@@ -1,5 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { EVENT_CATALOGUE, subscriptionProblem } from "../../supabase/functions/webhook-endpoints/catalogue.ts";
+import {
+  EVENT_CATALOGUE,
+  publishableTypeProblem,
+  subscriptionProblem,
+} from "../../supabase/functions/webhook-endpoints/catalogue.ts";
 import { cursorParam, encodeCursor } from "../../supabase/functions/webhook-endpoints/cursor.ts";
 import { newSigningSecret } from "../../supabase/functions/webhook-endpoints/secret.ts";
 
@@ -23,6 +27,26 @@ describe("the event catalogue", () => {
     }
     expect(subscriptionProblem("refund.*")).toBe('"refund.*" matches no event type');
     expect(subscriptionProblem("order.created.*")).toBe('"order.created.*" matches no event type');
+  });
+});
+
+describe("inbound types", () => {
+  it("lets partners subscribe to forwarded inbound.* types", () => {
+    for (const pattern of ["inbound.*", "inbound.lead", "inbound.close.lead_updated", "production.*"]) {
+      expect(subscriptionProblem(pattern), pattern).toBeNull();
+    }
+    for (const pattern of ["inbound", "inbound.", "inbound.Lead", "inbound.lead-x"]) {
+      expect(subscriptionProblem(pattern), pattern).not.toBeNull();
+    }
+  });
+
+  it("publishes catalogue and inbound.<name> types only", () => {
+    for (const type of ["production.stage_changed", "quality_control.failed", "inbound.lead", "inbound.a.b_c"]) {
+      expect(publishableTypeProblem(type), type).toBeNull();
+    }
+    for (const type of ["inbound", "inbound.*", "order.exploded", "Inbound.lead", "inbound.1x", ""]) {
+      expect(publishableTypeProblem(type), type).toMatch(/neither a catalogue type/);
+    }
   });
 });
 

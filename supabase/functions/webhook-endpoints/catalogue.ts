@@ -26,6 +26,10 @@ export const EVENT_CATALOGUE = [
   "tenant.created",
   "tenant.updated",
   "tenant.suspended",
+  "production.stage_changed",
+  "production.completed",
+  "quality_control.completed",
+  "quality_control.failed",
   "endpoint.disabled",
   "message.attempt.exhausted",
   "webhook.test",
@@ -37,6 +41,18 @@ export type EventType = (typeof EVENT_CATALOGUE)[number];
 const KNOWN = new Set<string>(EVENT_CATALOGUE);
 // A wildcard is whole dot-separated segments followed by ".*"; no partial segments ("ord*").
 const WILDCARD = /^[a-z][a-z_]*(\.[a-z][a-z_]*)*\.\*$/;
+// The open namespace for events forwarded from inbound sources: "inbound." and whole segments.
+const INBOUND = /^inbound(\.[a-z][a-z_]*)+$/;
+
+/**
+ * Why `type` cannot be published by a source's forward rule, or null when it can: a catalogue
+ * type, or an `inbound.<name>` type of lowercase segments.
+ */
+export function publishableTypeProblem(type: string): string | null {
+  return KNOWN.has(type) || INBOUND.test(type)
+    ? null
+    : `"${type}" is neither a catalogue type nor an inbound.<name> type`;
+}
 
 /**
  * Why `pattern` is not a valid subscription, or null when it is: "*", a catalogue type, or a
@@ -44,7 +60,7 @@ const WILDCARD = /^[a-z][a-z_]*(\.[a-z][a-z_]*)*\.\*$/;
  * is the one public.webhook_subscribes applies when events are published.
  */
 export function subscriptionProblem(pattern: string): string | null {
-  if (pattern === "*" || KNOWN.has(pattern)) return null;
+  if (pattern === "*" || KNOWN.has(pattern) || pattern === "inbound.*" || INBOUND.test(pattern)) return null;
   if (!WILDCARD.test(pattern)) return `unknown event type "${pattern}"`;
   const prefix = pattern.slice(0, -1);
   return EVENT_CATALOGUE.some((type) => type.startsWith(prefix)) ? null : `"${pattern}" matches no event type`;
