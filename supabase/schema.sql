@@ -657,6 +657,39 @@ end;
 $function$;
 GRANT EXECUTE ON FUNCTION public.apply_email_event(p_message_id text, p_event_type text, p_at timestamp with time zone, p_payload jsonb) TO service_role;
 
+CREATE OR REPLACE FUNCTION public.apply_inbound_event(p_source_id uuid, p_event_id text, p_event_type text, p_payload jsonb, p_request_id text)
+ RETURNS TABLE(status text, outcome text, duplicate boolean, error text)
+ LANGUAGE plpgsql
+ SET search_path TO ''
+AS $function$
+declare
+  v_provider text := 'source:' || p_source_id;
+  v_seen record;
+  v_source public.webhook_sources;
+  v_outcome text;
+begin
+  select * into v_seen from public.begin_webhook_event(v_provider, p_event_id);
+  if found then
+    return query select v_seen.status, v_seen.outcome, true, v_seen.error;
+    return;
+  end if;
+  select * into v_source from public.webhook_sources s where s.id = p_source_id and s.active;
+  if not found then
+    raise exception 'source % does not exist or is disabled', p_source_id;
+  end if;
+  if v_source.mode = 'async' and public.webhook_subscribes(v_source.filter, p_event_type) then
+    v_outcome := 'pending';
+    perform public.wake_inbound_worker();
+  else
+    v_outcome := public.run_inbound_effect(v_source, p_event_id, p_event_type, p_payload);
+  end if;
+  return query select
+    public.finish_webhook_event(v_provider, p_event_id, p_event_type, null, p_payload, v_outcome, p_request_id),
+    v_outcome, false, null::text;
+end;
+$function$;
+GRANT EXECUTE ON FUNCTION public.apply_inbound_event(p_source_id uuid, p_event_id text, p_event_type text, p_payload jsonb, p_request_id text) TO service_role;
+
 CREATE OR REPLACE FUNCTION public.apply_invoice_effect(p_effect jsonb, p_at timestamp with time zone, p_event_id text)
  RETURNS text
  LANGUAGE plpgsql
@@ -1373,24 +1406,23 @@ CREATE OR REPLACE FUNCTION public.finish_webhook_event(p_provider text, p_event_
  SET search_path TO ''
 AS $function$
 declare
-  v_status text := case
-    when p_outcome = 'ignored' then 'ignored'
-    when p_outcome like 'unmatched%' then 'unmatched'
-    else 'processed'
-  end;
+  v_status text := public.webhook_event_status(p_outcome);
+  v_pending boolean := v_status = 'pending';
 begin
   insert into public.webhook_events as e (
     provider, event_id, event_type, api_version, livemode, event_created_at, payload,
-    status, outcome, request_id, processed_at)
+    status, outcome, request_id, processed_at, next_attempt_at)
   values (p_provider, p_event_id, p_event_type, p_api_version, p_livemode, p_created_at, p_payload,
-          v_status, p_outcome, p_request_id, now())
+          v_status, p_outcome, p_request_id,
+          case when v_pending then null else now() end, case when v_pending then now() end)
   on conflict (provider, event_id) do update set
     status = excluded.status,
     outcome = excluded.outcome,
     error = null,
     attempts = e.attempts + 1,
     request_id = excluded.request_id,
-    processed_at = excluded.processed_at;
+    processed_at = excluded.processed_at,
+    next_attempt_at = excluded.next_attempt_at;
   return v_status;
 end;
 $function$;
@@ -1467,6 +1499,14 @@ AS $function$
   delete from public.idempotency_keys where scope = p_scope and key = p_key and status = 'in_flight';
 $function$;
 GRANT EXECUTE ON FUNCTION public.idempotency_release(p_scope text, p_key text) TO service_role;
+
+CREATE OR REPLACE FUNCTION public.inbound_retry_delays()
+ RETURNS interval[]
+ LANGUAGE sql
+ IMMUTABLE
+ SET search_path TO ''
+AS $function$ select array['10 seconds', '1 minute', '5 minutes', '30 minutes', '2 hours']::interval[] $function$;
+GRANT EXECUTE ON FUNCTION public.inbound_retry_delays() TO service_role;
 
 CREATE OR REPLACE FUNCTION public.ingest_analytics_events(p_events jsonb)
  RETURNS integer
@@ -1567,6 +1607,60 @@ AS $function$
   select array['pending', 'payment_failed', 'canceled', 'paid', 'fulfilled', 'partially_refunded', 'refunded', 'disputed']
 $function$;
 GRANT EXECUTE ON FUNCTION public.order_lifecycle() TO service_role;
+
+CREATE OR REPLACE FUNCTION public.process_inbound_events(p_limit integer)
+ RETURNS TABLE(claimed integer, processed integer, retried integer, failed integer)
+ LANGUAGE plpgsql
+ SET search_path TO ''
+AS $function$
+declare
+  v_delays interval[] := public.inbound_retry_delays();
+  v_event record;
+  v_outcome text;
+begin
+  claimed := 0; processed := 0; retried := 0; failed := 0;
+  for v_event in
+    with ready as (
+      select p.source_id
+      from public.webhook_events p
+      join public.webhook_sources s on s.id = p.source_id
+      where p.status = 'pending' and p.next_attempt_at <= now()
+      group by p.source_id, s.batch_size, s.max_wait_seconds
+      having count(*) >= s.batch_size
+          or min(p.received_at) <= now() - make_interval(secs => s.max_wait_seconds)
+    )
+    select e.id, e.event_id, e.event_type, e.payload, e.attempts, s as source
+    from public.webhook_events e
+    join public.webhook_sources s on s.id = e.source_id
+    where e.status = 'pending' and e.next_attempt_at <= now()
+      and e.source_id in (select r.source_id from ready r)
+    order by e.next_attempt_at, e.id
+    limit p_limit
+    for update of e skip locked
+  loop
+    claimed := claimed + 1;
+    begin
+      v_outcome := public.run_inbound_effect(v_event.source, v_event.event_id, v_event.event_type, v_event.payload);
+      update public.webhook_events set
+        status = public.webhook_event_status(v_outcome), outcome = v_outcome, error = null,
+        processed_at = now(), next_attempt_at = null
+      where id = v_event.id;
+      processed := processed + 1;
+    exception when others then
+      update public.webhook_events set
+        attempts = v_event.attempts + 1,
+        error = sqlerrm,
+        status = case when v_event.attempts > cardinality(v_delays) then 'failed' else 'pending' end,
+        next_attempt_at = case when v_event.attempts > cardinality(v_delays) then null
+                               else now() + v_delays[v_event.attempts] end
+      where id = v_event.id;
+      if v_event.attempts > cardinality(v_delays) then failed := failed + 1; else retried := retried + 1; end if;
+    end;
+  end loop;
+  return next;
+end;
+$function$;
+GRANT EXECUTE ON FUNCTION public.process_inbound_events(p_limit integer) TO service_role;
 
 CREATE OR REPLACE FUNCTION public.prune_tracking_state()
  RETURNS void
@@ -1802,12 +1896,58 @@ AS $function$
 $function$;
 GRANT EXECUTE ON FUNCTION public.replay_webhook_delivery(p_delivery_id uuid) TO service_role;
 
+CREATE OR REPLACE FUNCTION public.run_inbound_effect(p_source public.webhook_sources, p_event_id text, p_event_type text, p_payload jsonb)
+ RETURNS text
+ LANGUAGE plpgsql
+ SET search_path TO ''
+AS $function$
+declare
+  v_handler regprocedure;
+  v_outcome text;
+  v_forward_type text;
+begin
+  if not public.webhook_subscribes(p_source.filter, p_event_type) then
+    return 'ignored';
+  end if;
+  if p_source.handler is not null then
+    v_handler := pg_catalog.to_regprocedure(p_source.handler || '(jsonb,jsonb)');
+    if v_handler is null then
+      raise exception 'handler %(jsonb, jsonb) does not exist', p_source.handler;
+    end if;
+    execute pg_catalog.format('select %s($1, $2)', v_handler::oid::regproc) into v_outcome
+      using jsonb_build_object('id', p_event_id, 'type', p_event_type, 'payload', p_payload),
+            jsonb_build_object('id', p_source.id, 'name', p_source.name, 'tenant_id', p_source.tenant_id,
+                               'verifier', p_source.verifier);
+  end if;
+  select rule ->> 'type' into v_forward_type
+  from jsonb_array_elements(p_source.forward) with ordinality as rules (rule, position)
+  where public.webhook_subscribes(array[rule ->> 'match'], p_event_type)
+  order by position
+  limit 1;
+  if v_forward_type is not null then
+    perform public.publish_event(v_forward_type, p_source.tenant_id, jsonb_build_object(
+      'source', jsonb_build_object('id', p_source.id, 'name', p_source.name),
+      'event', jsonb_build_object('id', p_event_id, 'type', p_event_type),
+      'payload', p_payload));
+  end if;
+  return coalesce(v_outcome, case when v_forward_type is not null then 'forwarded:' || v_forward_type else 'stored' end);
+end;
+$function$;
+GRANT EXECUTE ON FUNCTION public.run_inbound_effect(p_source public.webhook_sources, p_event_id text, p_event_type text, p_payload jsonb) TO service_role;
+
 CREATE OR REPLACE FUNCTION public.schedule_email_sweep()
  RETURNS boolean
  LANGUAGE sql
  SET search_path TO ''
 AS $function$ select public.schedule_sweep('email-queue-sweep', 'select public.wake_email_worker()') $function$;
 GRANT EXECUTE ON FUNCTION public.schedule_email_sweep() TO service_role;
+
+CREATE OR REPLACE FUNCTION public.schedule_inbound_sweep()
+ RETURNS boolean
+ LANGUAGE sql
+ SET search_path TO ''
+AS $function$ select public.schedule_sweep('inbound-events-sweep', 'select public.wake_inbound_worker()') $function$;
+GRANT EXECUTE ON FUNCTION public.schedule_inbound_sweep() TO service_role;
 
 CREATE OR REPLACE FUNCTION public.schedule_sweep(p_job text, p_command text)
  RETURNS boolean
@@ -1897,6 +2037,13 @@ CREATE OR REPLACE FUNCTION public.wake_email_worker()
  SET search_path TO ''
 AS $function$ select public.wake_worker('email_queue', 'email_service_url', 'email_wakeup_secret', 'drain') $function$;
 GRANT EXECUTE ON FUNCTION public.wake_email_worker() TO service_role;
+
+CREATE OR REPLACE FUNCTION public.wake_inbound_worker()
+ RETURNS void
+ LANGUAGE sql
+ SET search_path TO ''
+AS $function$ select public.wake_worker('webhook_events', 'inbound_webhook_url', 'inbound_wakeup_secret', 'process') $function$;
+GRANT EXECUTE ON FUNCTION public.wake_inbound_worker() TO service_role;
 
 CREATE OR REPLACE FUNCTION public.wake_webhook_dispatcher()
  RETURNS void
@@ -2009,6 +2156,21 @@ begin
 end;
 $function$;
 GRANT EXECUTE ON FUNCTION public.webhook_delivery_policy() TO service_role;
+
+CREATE OR REPLACE FUNCTION public.webhook_event_status(p_outcome text)
+ RETURNS text
+ LANGUAGE sql
+ IMMUTABLE
+ SET search_path TO ''
+AS $function$
+  select case
+    when p_outcome = 'ignored' then 'ignored'
+    when p_outcome = 'pending' then 'pending'
+    when p_outcome like 'unmatched%' then 'unmatched'
+    else 'processed'
+  end
+$function$;
+GRANT EXECUTE ON FUNCTION public.webhook_event_status(p_outcome text) TO service_role;
 
 CREATE OR REPLACE FUNCTION public.webhook_subscribes(p_event_types text[], p_type text)
  RETURNS boolean
