@@ -58,6 +58,7 @@ export const publicUrlVariables = {
 
 /** The public base URL of the functions, without a trailing slash, or null when neither variable is set. */
 export function functionsPublicUrl(config: { SUPABASE_URL?: string; FUNCTIONS_PUBLIC_URL?: string }): string | null {
-  const base = config.FUNCTIONS_PUBLIC_URL ?? (config.SUPABASE_URL ? `${config.SUPABASE_URL.replace(/\/+$/, "")}/functions/v1` : null);
+  const base = config.FUNCTIONS_PUBLIC_URL ??
+    (config.SUPABASE_URL ? `${config.SUPABASE_URL.replace(/\/+$/, "")}/functions/v1` : null);
   return base ? base.replace(/\/+$/, "") : null;
 }
