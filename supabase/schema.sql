@@ -1918,6 +1918,10 @@ begin
       using jsonb_build_object('id', p_event_id, 'type', p_event_type, 'payload', p_payload),
             jsonb_build_object('id', p_source.id, 'name', p_source.name, 'tenant_id', p_source.tenant_id,
                                'verifier', p_source.verifier);
+    -- 'pending' means "waiting for a batch"; from a handler it would leave the event undue forever.
+    if v_outcome = 'pending' then
+      raise exception 'handler % answered ''pending'', which only the async queue may set', p_source.handler;
+    end if;
   end if;
   select rule ->> 'type' into v_forward_type
   from jsonb_array_elements(p_source.forward) with ordinality as rules (rule, position)

@@ -21,6 +21,8 @@ beforeAll(async () => {
       insert into test_inbound.leads values (event ->> 'id', 'never');
       raise exception 'lead rejected';
     end $$;
+    create or replace function test_inbound.answer_pending(event jsonb, source jsonb) returns text
+    language sql set search_path = '' as $$ select 'pending' $$;
   `);
 });
 
@@ -65,6 +67,11 @@ describe("apply_inbound_event", () => {
     const id = randomUUID();
     expect(await apply(source, id, "opportunity.created", { name: "Cy" })).toMatchObject({ status: "ignored" });
     expect(await sql`select 1 from test_inbound.leads where event_id = ${id}`).toHaveLength(0);
+  });
+
+  it("refuses a handler's 'pending', which would leave the event undue for ever", async () => {
+    const source = await createSource({ handler: "test_inbound.answer_pending" });
+    await expect(apply(source, randomUUID(), "lead.created", {})).rejects.toThrow(/answered 'pending'/);
   });
 
   it("refuses an event for a disabled source", async () => {
