@@ -200,12 +200,15 @@ describe("pipeline: each check answers with its status and the contract's error 
         controller.enqueue(chunk);
       },
     });
-    const req = new Request(URL_, {
-      method: "POST",
-      headers: { "content-type": "application/json", "x-signature": "good" },
-      body: stream,
-      duplex: "half",
-    } as RequestInit & { duplex: "half" });
+    const req = new Request(
+      URL_,
+      {
+        method: "POST",
+        headers: { "content-type": "application/json", "x-signature": "good" },
+        body: stream,
+        duplex: "half",
+      } as RequestInit & { duplex: "half" },
+    );
     expect(req.headers.get("content-length")).toBeNull();
     const res = await call(h, req);
     expect(res.status).toBe(413);
@@ -261,7 +264,9 @@ describe("pipeline: each check answers with its status and the contract's error 
   });
 
   it("passes the handler's own status and headers through", async () => {
-    h = harness({ handle: () => Promise.resolve({ status: 202, body: { queued: true }, headers: { location: "/q/1" } }) });
+    h = harness({
+      handle: () => Promise.resolve({ status: 202, body: { queued: true }, headers: { location: "/q/1" } }),
+    });
     const res = await call(h, post());
     expect(res.status).toBe(202);
     expect(res.headers.get("location")).toBe("/q/1");
@@ -517,13 +522,21 @@ describe("pipeline: idempotency keys", () => {
 describe("pipeline: security events", () => {
   const forwarded = { "x-forwarded-for": "203.0.113.7, 10.0.0.1" };
 
-  it.each([
-    ["401 bad signature", {}, post(validBody, { ...forwarded, "x-signature": "forged" }), 401, "signature_failure"],
-    ["413 oversized", {}, post("x".repeat(1000), forwarded), 413, "payload_too_large"],
-    ["400 invalid JSON", {}, post("{", forwarded), 400, "malformed_payload"],
-    ["400 schema failure", {}, post({ sku: 1 }, forwarded), 400, "malformed_payload"],
-    ["429 rate limited", { rateLimit: { allowed: false, retryAfterSeconds: 1 } }, post(validBody, forwarded), 429, "rate_limited"],
-  ] as const)("records %s with the client the trusted proxies saw as source", async (_l, opts, req, status, kind) => {
+  it.each(
+    [
+      ["401 bad signature", {}, post(validBody, { ...forwarded, "x-signature": "forged" }), 401, "signature_failure"],
+      ["413 oversized", {}, post("x".repeat(1000), forwarded), 413, "payload_too_large"],
+      ["400 invalid JSON", {}, post("{", forwarded), 400, "malformed_payload"],
+      ["400 schema failure", {}, post({ sku: 1 }, forwarded), 400, "malformed_payload"],
+      [
+        "429 rate limited",
+        { rateLimit: { allowed: false, retryAfterSeconds: 1 } },
+        post(validBody, forwarded),
+        429,
+        "rate_limited",
+      ],
+    ] as const,
+  )("records %s with the client the trusted proxies saw as source", async (_l, opts, req, status, kind) => {
     const h = harness({ ...opts, clientIp: { header: "x-forwarded-for", trustedHops: 2 } });
     const res = await call(h, req);
     expect(res.status).toBe(status);
@@ -537,10 +550,12 @@ describe("pipeline: security events", () => {
     expect(h.security[0].details).toMatchObject({ code: res.body.error.code, path: "/orders" });
   });
 
-  it.each([
-    ["405", post(validBody, forwarded, "PUT"), 405],
-    ["415", post(validBody, { ...forwarded, "content-type": "text/plain" }), 415],
-  ] as const)("does not record %s", async (_l, req, status) => {
+  it.each(
+    [
+      ["405", post(validBody, forwarded, "PUT"), 405],
+      ["415", post(validBody, { ...forwarded, "content-type": "text/plain" }), 415],
+    ] as const,
+  )("does not record %s", async (_l, req, status) => {
     const h = harness();
     const res = await call(h, req);
     expect(res.status).toBe(status);
@@ -685,5 +700,58 @@ describe("pipeline: a route whose body is optional", () => {
     const res = await a.handler(send());
     expect(res.status).toBe(415);
     expect(a.calls.authenticate).toBe(0);
+  });
+});
+
+describe("pipeline: a route that also takes form posts", () => {
+  const formRoute = (seen: unknown[]) =>
+    createHandler({
+      name: "forms",
+      methods: ["POST"],
+      mediaTypes: ["application/json", "application/x-www-form-urlencoded"],
+      authenticate: () => Promise.resolve({ principal: "provider" }),
+      schema: z.record(z.string(), z.unknown()),
+      handle: ({ body }) => {
+        seen.push(body);
+        return Promise.resolve({ status: 200, body: { ok: true } });
+      },
+    }, { logger: createLogger({ fn: "forms" }, { sink: () => {} }) });
+  const postAs = (contentType: string, body: string) =>
+    new Request("https://project.supabase.co/forms", {
+      method: "POST",
+      headers: { "content-type": contentType },
+      body,
+    });
+
+  it("validates a form body as the object of its parameters", async () => {
+    const seen: unknown[] = [];
+    const res = await formRoute(seen)(
+      postAs("application/x-www-form-urlencoded; charset=utf-8", "To=%2B15551234&Body=hi+there"),
+    );
+    expect(res.status).toBe(200);
+    expect(seen).toEqual([{ To: "+15551234", Body: "hi there" }]);
+  });
+
+  it("still takes JSON, and answers 415 naming both types for anything else", async () => {
+    const seen: unknown[] = [];
+    expect((await formRoute(seen)(postAs("application/json", '{"a":1}'))).status).toBe(200);
+    const refused = await formRoute(seen)(postAs("text/plain", "a=1"));
+    expect(refused.status).toBe(415);
+    expect((await refused.json()).error.message).toBe(
+      "Send the body as application/json or application/x-www-form-urlencoded.",
+    );
+    expect(seen).toEqual([{ a: 1 }]);
+  });
+
+  it("keeps JSON-only routes refusing a form body with 415", async () => {
+    const json = createHandler({
+      name: "json",
+      methods: ["POST"],
+      authenticate: () => Promise.resolve({ principal: "p" }),
+      schema: z.record(z.string(), z.unknown()),
+      handle: () => Promise.resolve({ status: 200, body: {} }),
+    }, { logger: createLogger({ fn: "json" }, { sink: () => {} }) });
+    const res = await json(postAs("application/x-www-form-urlencoded", "a=1"));
+    expect(res.status).toBe(415);
   });
 });

@@ -46,6 +46,12 @@ export interface Route<P, B> {
    * that is present must still be application/json.
    */
   optionalBody?: boolean;
+  /**
+   * The body's accepted media types; `application/json` unless the route says otherwise.
+   * `application/x-www-form-urlencoded` bodies (Twilio's posts) are validated as an object of
+   * their parameters (a repeated name keeps its last value).
+   */
+  mediaTypes?: readonly MediaType[];
   /** 401 by throwing an {@link HttpError}; gets the raw body so signatures can be checked. */
   authenticate(ctx: RequestContext, rawBody: string): Promise<Authenticated<P>>;
   /** 400 with the failing paths as `details`. */
@@ -71,7 +77,11 @@ export interface PipelineDeps {
   anonymizeIp?(ip: string): Promise<string>;
 }
 
+/** The body formats the pipeline can parse. */
+export type MediaType = "application/json" | "application/x-www-form-urlencoded";
+
 const BODY_METHODS = new Set(["POST", "PUT", "PATCH"]);
+const JSON_ONLY: readonly MediaType[] = ["application/json"];
 
 function parseJson(rawBody: string): unknown {
   try {
@@ -118,14 +128,22 @@ async function run<P, B>(route: Route<P, B>, ctx: RequestContext, maxBytes: numb
     throw new HttpError(405, "method_not_allowed", `Use ${allowed}.`, { headers: { allow: allowed } });
   }
   const bodyMethod = BODY_METHODS.has(req.method);
-  const isJson = req.headers.get("content-type")?.split(";")[0].trim().toLowerCase() === "application/json";
-  if (bodyMethod && !isJson && !(route.optionalBody && await hasNoBody(req))) {
-    throw new HttpError(415, "unsupported_media_type", "Send the body as application/json.");
+  const mediaTypes = route.mediaTypes ?? JSON_ONLY;
+  const contentType = req.headers.get("content-type")?.split(";")[0].trim().toLowerCase();
+  const accepted = mediaTypes.find((type) => type === contentType);
+  if (bodyMethod && !accepted && !(route.optionalBody && await hasNoBody(req))) {
+    throw new HttpError(415, "unsupported_media_type", `Send the body as ${mediaTypes.join(" or ")}.`);
   }
-  const rawBody = bodyMethod && !isJson ? "" : await readBodyText(req, maxBytes);
+  const rawBody = bodyMethod && !accepted ? "" : await readBodyText(req, maxBytes);
   const { principal, parsed } = await route.authenticate(ctx, rawBody);
   const leftOut = route.optionalBody && rawBody.trim() === "";
-  const candidate = parsed !== undefined ? parsed : bodyMethod && !leftOut ? parseJson(rawBody) : {};
+  const candidate = parsed !== undefined
+    ? parsed
+    : bodyMethod && !leftOut
+    ? accepted === "application/x-www-form-urlencoded"
+      ? Object.fromEntries(new URLSearchParams(rawBody))
+      : parseJson(rawBody)
+    : {};
   const body: B = validateOrReject(route.schema, candidate);
   await route.authorize?.(principal, body, ctx);
 
