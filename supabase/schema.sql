@@ -1617,6 +1617,7 @@ declare
   v_delays interval[] := public.inbound_retry_delays();
   v_event record;
   v_outcome text;
+  v_exhausted boolean;
 begin
   claimed := 0; processed := 0; retried := 0; failed := 0;
   for v_event in
@@ -1647,14 +1648,14 @@ begin
       where id = v_event.id;
       processed := processed + 1;
     exception when others then
+      v_exhausted := v_event.attempts > cardinality(v_delays);
       update public.webhook_events set
         attempts = v_event.attempts + 1,
         error = sqlerrm,
-        status = case when v_event.attempts > cardinality(v_delays) then 'failed' else 'pending' end,
-        next_attempt_at = case when v_event.attempts > cardinality(v_delays) then null
-                               else now() + v_delays[v_event.attempts] end
+        status = case when v_exhausted then 'failed' else 'pending' end,
+        next_attempt_at = case when v_exhausted then null else now() + v_delays[v_event.attempts] end
       where id = v_event.id;
-      if v_event.attempts > cardinality(v_delays) then failed := failed + 1; else retried := retried + 1; end if;
+      if v_exhausted then failed := failed + 1; else retried := retried + 1; end if;
     end;
   end loop;
   return next;

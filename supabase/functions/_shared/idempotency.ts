@@ -1,3 +1,4 @@
+import { sha256Hex } from "./bytes.ts";
 import type { Sql } from "./db.ts";
 import { jsonb } from "./sql-json.ts";
 
@@ -47,7 +48,5 @@ export function createIdempotencyStore(sql: Sql, options: IdempotencyOptions = {
 
 /** SHA-256 (hex) of a request's method, path with query, and body: what "the same request" means. */
 export async function requestHash(method: string, target: string, body: string): Promise<string> {
-  const data = new TextEncoder().encode(`${method}\n${target}\n${body}`);
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", data));
-  return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
+  return await sha256Hex(`${method}\n${target}\n${body}`);
 }

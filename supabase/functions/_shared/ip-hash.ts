@@ -1,10 +1,5 @@
+import { sha256Hex } from "./bytes.ts";
 import type { Sql } from "./db.ts";
-
-/** Hex SHA-256 of `text`. */
-export async function sha256Hex(text: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
-  return Array.from(new Uint8Array(digest), (byte) => byte.toString(16).padStart(2, "0")).join("");
-}
 
 /**
  * Turns client addresses into salted hashes under the day's salt (`analytics_salt`), shared by

@@ -1,5 +1,5 @@
 import type { Sql } from "../_shared/db.ts";
-import { sha256Hex } from "../_shared/ip-hash.ts";
+import { sha256Hex } from "../_shared/bytes.ts";
 import { jsonb } from "../_shared/sql-json.ts";
 import { type AnalyticsEventRow, type RequestFacts, utmColumns } from "../_shared/tracking/event-row.ts";
 import { referrerHost } from "../_shared/tracking/fields.ts";

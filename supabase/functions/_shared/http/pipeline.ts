@@ -83,7 +83,9 @@ export type MediaType = "application/json" | "application/x-www-form-urlencoded"
 const BODY_METHODS = new Set(["POST", "PUT", "PATCH"]);
 const JSON_ONLY: readonly MediaType[] = ["application/json"];
 
-function parseJson(rawBody: string): unknown {
+/** The body as the schema sees it: a form's parameters as an object, anything else as JSON. */
+function parseBody(rawBody: string, mediaType: MediaType | undefined): unknown {
+  if (mediaType === "application/x-www-form-urlencoded") return Object.fromEntries(new URLSearchParams(rawBody));
   try {
     return JSON.parse(rawBody);
   } catch {
@@ -137,13 +139,7 @@ async function run<P, B>(route: Route<P, B>, ctx: RequestContext, maxBytes: numb
   const rawBody = bodyMethod && !accepted ? "" : await readBodyText(req, maxBytes);
   const { principal, parsed } = await route.authenticate(ctx, rawBody);
   const leftOut = route.optionalBody && rawBody.trim() === "";
-  const candidate = parsed !== undefined
-    ? parsed
-    : bodyMethod && !leftOut
-    ? accepted === "application/x-www-form-urlencoded"
-      ? Object.fromEntries(new URLSearchParams(rawBody))
-      : parseJson(rawBody)
-    : {};
+  const candidate = parsed !== undefined ? parsed : bodyMethod && !leftOut ? parseBody(rawBody, accepted) : {};
   const body: B = validateOrReject(route.schema, candidate);
   await route.authorize?.(principal, body, ctx);
 

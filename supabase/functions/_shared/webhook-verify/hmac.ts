@@ -1,17 +1,9 @@
+import { toBase64, toHex } from "../bytes.ts";
+
 /** The HMAC hashes the schemes use. */
 export type HmacAlgorithm = "sha1" | "sha256" | "sha512";
 
 const HASHES: Record<HmacAlgorithm, string> = { sha1: "SHA-1", sha256: "SHA-256", sha512: "SHA-512" };
-
-/** Hex of bytes, lower case. */
-export function toHex(bytes: Uint8Array): string {
-  return Array.from(bytes, (byte) => byte.toString(16).padStart(2, "0")).join("");
-}
-
-/** Base64 of bytes. */
-export function toBase64(bytes: Uint8Array): string {
-  return btoa(String.fromCharCode(...bytes));
-}
 
 /**
  * HMAC of `message` (UTF-8) with Web Crypto, so the same code runs under Deno and Node; the one
@@ -33,9 +25,4 @@ export async function hmac(
   );
   const mac = new Uint8Array(await crypto.subtle.sign("HMAC", cryptoKey, new TextEncoder().encode(message)));
   return encoding === "hex" ? toHex(mac) : toBase64(mac);
-}
-
-/** `count` random bytes as hex, for generated secrets. */
-export function randomHex(count: number): string {
-  return toHex(crypto.getRandomValues(new Uint8Array(count)));
 }
