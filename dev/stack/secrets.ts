@@ -11,6 +11,7 @@ export interface LocalSecrets {
   resendApiKey: string;
   emailWakeupSecret: string;
   webhookWakeupSecret: string;
+  inboundWakeupSecret: string;
 }
 
 const whsec = () => `whsec_${randomBytes(24).toString("base64")}`;
@@ -28,6 +29,7 @@ export function loadOrCreateSecrets(file: string): LocalSecrets {
     resendApiKey: `re_local_${randomBytes(18).toString("base64url")}`,
     emailWakeupSecret: randomBytes(24).toString("base64url"),
     webhookWakeupSecret: randomBytes(24).toString("base64url"),
+    inboundWakeupSecret: randomBytes(24).toString("base64url"),
     ...existing,
   };
   if (Object.keys(existing).length !== Object.keys(secrets).length) {

@@ -27,6 +27,7 @@ export interface StackEnv {
   RESEND_API_KEY: string;
   EMAIL_WAKEUP_SECRET: string;
   WEBHOOK_WAKEUP_SECRET: string;
+  INBOUND_WAKEUP_SECRET: string;
 }
 
 /** Where and how to run the stack. */
@@ -116,10 +117,16 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       RESEND_API_KEY: secrets.resendApiKey,
       EMAIL_WAKEUP_SECRET: secrets.emailWakeupSecret,
       WEBHOOK_WAKEUP_SECRET: secrets.webhookWakeupSecret,
+      INBOUND_WAKEUP_SECRET: secrets.inboundWakeupSecret,
     };
     // Partners' receivers in local development run on this machine: allow plain http and
     // loopback here (never in production, where the SSRF guard refuses both).
-    const localWebhookPolicy = { WEBHOOK_ALLOW_HTTP: "true", WEBHOOK_ALLOWED_HOSTS: "127.0.0.1,localhost,::1" };
+    // The same goes for the PayPal test certificate `npm run trigger -- paypal` serves.
+    const localWebhookPolicy = {
+      WEBHOOK_ALLOW_HTTP: "true",
+      WEBHOOK_ALLOWED_HOSTS: "127.0.0.1,localhost,::1",
+      PAYPAL_CERT_HOSTS: "127.0.0.1,localhost",
+    };
     // An app in development is served from localhost on some port.
     const localBrowserPolicy = { CORS_ALLOWED_ORIGINS: "http://localhost:*,http://127.0.0.1:*" };
     const functionEnv = { ...localWebhookPolicy, ...localBrowserPolicy, ...options.functionEnv, ...env };
@@ -170,6 +177,12 @@ export async function startStack(options: StackOptions): Promise<Stack> {
           url: `${gatewayUrl}/functions/v1/webhook-dispatcher`,
           body: { action: "dispatch" },
           wakeupSecret: env.WEBHOOK_WAKEUP_SECRET,
+        },
+        {
+          channel: "webhook_events",
+          url: `${gatewayUrl}/functions/v1/inbound-webhook`,
+          body: { action: "process" },
+          wakeupSecret: env.INBOUND_WAKEUP_SECRET,
         },
       ], options.wakeups.sweepSeconds, log);
       stops.push(() => wakeups.stop());

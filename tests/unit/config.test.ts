@@ -9,6 +9,8 @@ import { stripeWebhookConfig } from "../../supabase/functions/_shared/config/str
 import { trackSocialShareConfig } from "../../supabase/functions/_shared/config/track-social-share.ts";
 import { webhookDispatcherConfig } from "../../supabase/functions/_shared/config/webhook-dispatcher.ts";
 import { webhookEndpointsConfig } from "../../supabase/functions/_shared/config/webhook-endpoints.ts";
+import { inboundWebhookConfig } from "../../supabase/functions/_shared/config/inbound-webhook.ts";
+import { webhookSourcesConfig } from "../../supabase/functions/_shared/config/webhook-sources.ts";
 import { jwtKeysOf } from "../../supabase/functions/_shared/runtime.ts";
 
 const DB_URL = "postgresql://postgres:postgres@127.0.0.1:54322/postgres";
@@ -28,6 +30,11 @@ const FUNCTIONS: Record<string, { schema: z.ZodType; minimal: Record<string, str
   "webhook-dispatcher": { schema: webhookDispatcherConfig, minimal: { SUPABASE_DB_URL: DB_URL } },
   "track-social-share": { schema: trackSocialShareConfig, minimal: { SUPABASE_DB_URL: DB_URL } },
   "analytics-service": { schema: analyticsServiceConfig, minimal: { SUPABASE_DB_URL: DB_URL } },
+  "inbound-webhook": { schema: inboundWebhookConfig, minimal: { SUPABASE_DB_URL: DB_URL } },
+  "webhook-sources": {
+    schema: webhookSourcesConfig,
+    minimal: { SUPABASE_DB_URL: DB_URL, SUPABASE_URL: "https://ref.supabase.co" },
+  },
 };
 const NAMES = Object.keys(FUNCTIONS);
 
@@ -82,6 +89,12 @@ const FULL_ENV: Record<string, string> = {
   SHARE_SESSION_LIMIT_PER_MINUTE: "5",
   ANALYTICS_IP_LIMIT_PER_MINUTE: "100",
   ANALYTICS_CUSTOM_EVENTS: "quiz_done",
+  FUNCTIONS_PUBLIC_URL: "https://hooks.shop.example/functions/v1",
+  INBOUND_WAKEUP_SECRET: "wakeup-secret-klmnopqrst",
+  INBOUND_SOURCE_CACHE_SECONDS: "2",
+  INBOUND_BATCH_LIMIT: "50",
+  INBOUND_PROCESS_SECONDS: "5",
+  PAYPAL_CERT_HOSTS: "127.0.0.1",
   // Set for other programs on the same machine: no function reads them.
   DATABASE_URL: DB_URL,
   EMAIL_SWEEP_SECONDS: "5",
@@ -154,6 +167,25 @@ describe("each function reads exactly its own variables", () => {
       "CORS_ALLOWED_ORIGINS",
       "ANALYTICS_IP_LIMIT_PER_MINUTE",
       "ANALYTICS_CUSTOM_EVENTS",
+    ],
+    "inbound-webhook": [
+      "SUPABASE_SERVICE_ROLE_KEY",
+      "SUPABASE_URL",
+      "FUNCTIONS_PUBLIC_URL",
+      "WEBHOOK_ALLOW_HTTP",
+      "WEBHOOK_ALLOWED_HOSTS",
+      "INBOUND_WAKEUP_SECRET",
+      "INBOUND_SOURCE_CACHE_SECONDS",
+      "INBOUND_BATCH_LIMIT",
+      "INBOUND_PROCESS_SECONDS",
+      "PAYPAL_CERT_HOSTS",
+    ],
+    "webhook-sources": [
+      "SUPABASE_SERVICE_ROLE_KEY",
+      "SUPABASE_JWT_SECRET",
+      "SUPABASE_URL",
+      "SUPABASE_JWKS_URL",
+      "FUNCTIONS_PUBLIC_URL",
     ],
   };
 

@@ -3,9 +3,9 @@ import {
   EVENT_CATALOGUE,
   publishableTypeProblem,
   subscriptionProblem,
-} from "../../supabase/functions/webhook-endpoints/catalogue.ts";
+} from "../../supabase/functions/_shared/event-catalogue.ts";
 import { cursorParam, encodeCursor } from "../../supabase/functions/webhook-endpoints/cursor.ts";
-import { newSigningSecret } from "../../supabase/functions/webhook-endpoints/secret.ts";
+import { newSigningSecret } from "../../supabase/functions/_shared/signing-secret.ts";
 
 describe("the event catalogue", () => {
   it("holds only types outbound_events accepts (its check constraint's pattern)", () => {

@@ -4,7 +4,7 @@ import type { HandlerResult, RequestContext } from "./http/pipeline.ts";
 
 /** What recording a provider event did: stored status, effect outcome, and whether it was a redelivery. */
 export interface RecordResult {
-  status: "processed" | "ignored" | "unmatched" | "failed";
+  status: "pending" | "processed" | "ignored" | "unmatched" | "failed";
   outcome: string | null;
   duplicate: boolean;
   error: string | null;
@@ -33,7 +33,8 @@ export async function applyOrRecordFailure(
 
 /**
  * The answer to a recorded provider event: 200 with what happened once it is durably stored
- * (duplicates included), 500 `effect_failed` when its effect failed, so the provider retries.
+ * (duplicates included), 202 when it is stored and waits for an async batch, 500
+ * `effect_failed` when its effect failed, so the provider retries.
  */
 export function answerRecordedEvent(
   ctx: RequestContext,
@@ -48,12 +49,12 @@ export function answerRecordedEvent(
     throw new HttpError(
       500,
       "effect_failed",
-      `The event was recorded but applying it failed; ${provider}'s retry will apply it.`,
+      "The event was recorded but applying it failed; the provider's retry will apply it.",
     );
   }
   ctx.log.info(result.duplicate ? `${provider} event duplicate` : `${provider} event recorded`, fields);
   return {
-    status: 200,
+    status: result.status === "pending" ? 202 : 200,
     body: {
       received: true,
       id: event.id,

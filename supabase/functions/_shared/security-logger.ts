@@ -38,6 +38,9 @@ const SEVERITY: Record<SecurityKind, "info" | "warning"> = {
   malformed_payload: "info",
   // Someone tried to point a webhook at an internal address: worth an operator's look.
   ssrf_blocked: "warning",
+  // A request to a source id that does not exist or is disabled: a scanner, or a provider still
+  // pointed at a source someone removed.
+  unknown_source: "warning",
 };
 
 /**

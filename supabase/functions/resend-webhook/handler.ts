@@ -1,10 +1,11 @@
 import type { Sql } from "../_shared/db.ts";
 import { createHandler, type PipelineDeps } from "../_shared/http/pipeline.ts";
 import { answerRecordedEvent } from "../_shared/inbound-event.ts";
+import { DEFAULT_TOLERANCE_SECONDS } from "../_shared/webhook-verify/failures.ts";
+import { standardWebhooksId } from "../_shared/webhook-verify/standard-webhooks.ts";
 import { resendEventSchema } from "./event-schema.ts";
 import { planResendEvent } from "./plan-event.ts";
 import { recordResendEvent } from "./record-event.ts";
-import { verifyResendWebhook } from "./verify.ts";
 
 /** What the resend-webhook handler needs. */
 export interface ResendWebhookDeps extends PipelineDeps {
@@ -22,11 +23,18 @@ export function createResendWebhookHandler(deps: ResendWebhookDeps): (req: Reque
   return createHandler({
     name: "resend-webhook",
     methods: ["POST"],
-    authenticate: (ctx, rawBody) => {
-      const { svixId, payload } = verifyResendWebhook(rawBody, ctx.req.headers, deps.secrets);
-      // The principal is the delivery: its svix-id is the event's unique id.
-      return Promise.resolve({ principal: svixId, parsed: payload });
-    },
+    // The principal is the delivery: its svix-id, which the signature covers, is the event's unique id.
+    authenticate: (ctx, rawBody) =>
+      Promise.resolve({
+        principal: standardWebhooksId({
+          rawBody,
+          headers: ctx.req.headers,
+          url: ctx.url,
+          secrets: deps.secrets,
+          options: {},
+          toleranceSeconds: DEFAULT_TOLERANCE_SECONDS,
+        }),
+      }),
     schema: resendEventSchema,
     handle: async ({ ctx, principal: svixId, body: event, rawBody }) => {
       const effect = planResendEvent(event);

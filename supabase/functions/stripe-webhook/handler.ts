@@ -1,10 +1,11 @@
 import type { Sql } from "../_shared/db.ts";
 import { createHandler, type PipelineDeps } from "../_shared/http/pipeline.ts";
 import { answerRecordedEvent } from "../_shared/inbound-event.ts";
+import { DEFAULT_TOLERANCE_SECONDS } from "../_shared/webhook-verify/failures.ts";
+import { verifyStripeEvent } from "../_shared/webhook-verify/stripe.ts";
 import { stripeEventSchema } from "./event-schema.ts";
 import { planEffect } from "./plan-effect.ts";
 import { recordStripeEvent } from "./record-event.ts";
-import { verifyStripeEvent } from "./verify.ts";
 
 /** What the stripe-webhook handler needs. */
 export interface StripeWebhookDeps extends PipelineDeps {
@@ -24,7 +25,12 @@ export function createStripeWebhookHandler(deps: StripeWebhookDeps): (req: Reque
     methods: ["POST"],
     authenticate: async (ctx, rawBody) => ({
       principal: "stripe",
-      parsed: await verifyStripeEvent(rawBody, ctx.req.headers.get("stripe-signature"), deps.secrets),
+      parsed: await verifyStripeEvent(
+        rawBody,
+        ctx.req.headers.get("stripe-signature"),
+        deps.secrets,
+        DEFAULT_TOLERANCE_SECONDS,
+      ),
     }),
     schema: stripeEventSchema,
     handle: async ({ ctx, body: event, rawBody }) => {

@@ -1,25 +1,22 @@
-import type { z } from "zod";
 import type { Sql } from "../_shared/db.ts";
 import { HttpError } from "../_shared/http/errors.ts";
 import type { PipelineDeps } from "../_shared/http/pipeline.ts";
-import { validateOrReject } from "../_shared/http/validate.ts";
+import { defined, emptyBody, idParam, ownTenant, queryOf } from "../_shared/http/admin-api.ts";
 import type { Resolver, UrlPolicy } from "../_shared/ssrf.ts";
-import { type AuthorizedCaller, createAuthenticator } from "../_shared/http/caller-auth.ts";
+import { createAuthenticator } from "../_shared/http/caller-auth.ts";
 import type { JwtKeys } from "../_shared/http/jwt-verifier.ts";
-import { type Operation, operation, type OperationSpec } from "./router.ts";
+import { type Operation, operation, type OperationSpec } from "../_shared/http/router.ts";
 import {
   createEndpointBody,
-  emptyBody,
   listDeliveriesQuery,
   listEndpointsQuery,
   recoverBody,
   rotateBody,
   updateEndpointBody,
 } from "./schema.ts";
-import { newSigningSecret } from "./secret.ts";
+import { newSigningSecret } from "../_shared/signing-secret.ts";
 import { endpointStore } from "./store.ts";
 import { acceptableEndpointUrl } from "./url.ts";
-import { isUuid } from "../_shared/uuid.ts";
 
 /** What the webhook-endpoints function needs. */
 export interface WebhookEndpointsDeps extends PipelineDeps {
@@ -35,27 +32,6 @@ export interface WebhookEndpointsDeps extends PipelineDeps {
 const noEndpoint = () => new HttpError(404, "not_found", "No webhook endpoint with this id.");
 const noDelivery = () => new HttpError(404, "not_found", "No delivery with this id for this endpoint.");
 
-/** A path id, or the 404 of a missing row: a string that is no uuid names no row. */
-function idParam(value: string | undefined, missing: () => HttpError): string {
-  if (!isUuid(value)) throw missing();
-  return value.toLowerCase();
-}
-
-function queryOf<T extends z.ZodType>(schema: T, url: URL): z.infer<T> {
-  return validateOrReject(schema, Object.fromEntries(url.searchParams), {
-    prefix: ["query"],
-    message: "The query string is invalid.",
-  });
-}
-
-/** `value` without its undefined fields: what was not sent keeps its default or current value. */
-function defined(value: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(value).filter(([, field]) => field !== undefined));
-}
-
-const ownTenant = (caller: AuthorizedCaller, tenantId: string | null | undefined) =>
-  caller.kind === "platform" || tenantId === undefined || tenantId?.toLowerCase() === caller.tenantId;
-
 /** Every operation of the management API, each wired into the shared request pipeline. */
 export function endpointOperations(deps: WebhookEndpointsDeps): Operation[] {
   const store = endpointStore(deps.sql);
@@ -65,7 +41,7 @@ export function endpointOperations(deps: WebhookEndpointsDeps): Operation[] {
     jwksUrl: deps.jwt.jwksUrl,
   });
   const checkUrl = (raw: string) => acceptableEndpointUrl(raw, deps.urlPolicy, deps.resolve);
-  const op = <B>(spec: OperationSpec<B>) => operation(spec, authenticate, deps);
+  const op = <B>(spec: OperationSpec<B>) => operation("webhook-endpoints", spec, authenticate, deps);
 
   return [
     op({

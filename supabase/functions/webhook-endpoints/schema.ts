@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { subscriptionProblem } from "./catalogue.ts";
+import { subscriptionProblem } from "../_shared/event-catalogue.ts";
 import { cursorParam } from "./cursor.ts";
 
 // Bounds mirror the table's check constraints, so a bad value is a 400 here, not a 500 there.
@@ -47,9 +47,6 @@ export const updateEndpointBody = z
     ...limits,
   })
   .refine((body) => Object.values(body).some((value) => value !== undefined), "send at least one field to change");
-
-/** The body of the action routes (test, replay): nothing, or `{}`. */
-export const emptyBody = z.strictObject({});
 
 /**
  * POST /webhook-endpoints/:id/rotate-secret: nothing, or `expire_previous: true` to rotate again

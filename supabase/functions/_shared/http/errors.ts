@@ -6,7 +6,8 @@ export type SecurityKind =
   | "rate_limited"
   | "payload_too_large"
   | "malformed_payload"
-  | "ssrf_blocked";
+  | "ssrf_blocked"
+  | "unknown_source";
 
 /** Options of an {@link HttpError} beyond its status, code and message. */
 export interface HttpErrorOptions {

@@ -1,5 +1,11 @@
 import { HttpError } from "../http/errors.ts";
 
+/**
+ * How far a signed timestamp may be from now unless a source says otherwise: 5 minutes, the
+ * window of Stripe's SDK and of Standard Webhooks, so a captured request cannot be replayed later.
+ */
+export const DEFAULT_TOLERANCE_SECONDS = 300;
+
 /** 401 `missing_signature`: the scheme's header is absent. */
 export const missingSignature = (what: string) =>
   new HttpError(401, "missing_signature", `The ${what} header is required.`, { security: "signature_failure" });

@@ -36,8 +36,12 @@ export interface VerifyInput {
   now?: number;
 }
 
-/** Checks one request; resolves when it is authentic, throws a 401 HttpError (with a security kind) when not. */
-export type Verify = (input: VerifyInput) => Promise<void>;
+/**
+ * Checks one request; resolves when it is authentic, to the event id the signature covers
+ * where the scheme signs one (so the dedup key cannot be forged), and throws a 401 HttpError
+ * (with a security kind) when it is not.
+ */
+export type Verify = (input: VerifyInput) => Promise<string | void>;
 
 /** A request signed as the provider signs it, for samples (`POST .../test`, `npm run trigger`). */
 export interface SignedRequest {

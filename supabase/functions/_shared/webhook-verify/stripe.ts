@@ -1,9 +1,9 @@
 import Stripe from "stripe";
-import { HttpError } from "../_shared/http/errors.ts";
+import { HttpError } from "../http/errors.ts";
+import { invalidSignature, missingSignature, outsideTolerance } from "./failures.ts";
+import type { Verify } from "./types.ts";
 
-/** Stripe's default, and the issue's: a signed event older than 5 minutes is a replay. */
-export const STRIPE_TOLERANCE_SECONDS = 300;
-
+const HEADER = "Stripe-Signature";
 const cryptoProvider = Stripe.createSubtleCryptoProvider();
 
 function isSignatureError(error: unknown): error is Error {
@@ -13,17 +13,18 @@ function isSignatureError(error: unknown): error is Error {
 /**
  * Verifies `Stripe-Signature` with the official SDK (`constructEventAsync`, SubtleCrypto) and
  * returns the parsed event. Several secrets are tried in turn, so during a rotation both the
- * old and the new endpoint secret are accepted.
+ * old and the new endpoint secret are accepted. The one Stripe scheme: stripe-webhook and
+ * every `stripe` source (a second account, a connected-account endpoint) use it. `now` (Unix
+ * seconds) replaces the clock the age is judged by.
  */
-export async function verifyStripeEvent(rawBody: string, header: string | null, secrets: string[]): Promise<unknown> {
-  if (!header) {
-    throw new HttpError(401, "missing_signature", "The Stripe-Signature header is required.", {
-      security: "signature_failure",
-    });
-  }
-  if (secrets.length === 0) {
-    throw new HttpError(500, "not_configured", "STRIPE_WEBHOOK_SECRET is not set.");
-  }
+export async function verifyStripeEvent(
+  rawBody: string,
+  header: string | null,
+  secrets: string[],
+  toleranceSeconds: number,
+  now?: number,
+): Promise<unknown> {
+  if (!header) throw missingSignature(HEADER);
   let replay = false;
   for (const secret of secrets) {
     try {
@@ -31,8 +32,9 @@ export async function verifyStripeEvent(rawBody: string, header: string | null, 
         rawBody,
         header,
         secret,
-        STRIPE_TOLERANCE_SECONDS,
+        toleranceSeconds,
         cryptoProvider,
+        now === undefined ? undefined : now * 1000,
       );
     } catch (error) {
       if (isSignatureError(error)) {
@@ -57,9 +59,16 @@ export async function verifyStripeEvent(rawBody: string, header: string | null, 
       throw error;
     }
   }
-  throw replay
-    ? new HttpError(401, "timestamp_outside_tolerance", "The signature timestamp is too old.", { security: "replay" })
-    : new HttpError(401, "invalid_signature", "The Stripe-Signature header does not match the body.", {
-      security: "signature_failure",
-    });
+  throw replay ? outsideTolerance() : invalidSignature(HEADER);
 }
+
+/** The `Stripe-Signature` header Stripe puts on `body` at `timestamp` (Unix seconds), from the SDK's own signer. */
+export function stripeSignature(body: string, secret: string, timestamp: number): Promise<string> {
+  return Stripe.webhooks.generateTestHeaderStringAsync({ payload: body, secret, timestamp, cryptoProvider });
+}
+
+/** A `stripe` source: Stripe's scheme; the event's own id (`$.id`) is the dedup key. */
+export const verifyStripe: Verify = async ({ rawBody, headers, secrets, toleranceSeconds, now }) => {
+  const event = await verifyStripeEvent(rawBody, headers.get(HEADER), secrets, toleranceSeconds, now);
+  return (event as { id?: string }).id;
+};

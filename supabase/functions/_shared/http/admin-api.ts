@@ -1,0 +1,63 @@
+import { z } from "zod";
+import type { Logger } from "../log.ts";
+import { isUuid } from "../uuid.ts";
+import type { AuthorizedCaller } from "./caller-auth.ts";
+import { errorResponse, HttpError } from "./errors.ts";
+import { requestIdOf } from "./request-id.ts";
+import { matchPattern, type Operation, pathSegments } from "./router.ts";
+import { validateOrReject } from "./validate.ts";
+
+/**
+ * Serves a management API's operations under function `name`: routes by path first (unknown →
+ * 404, a known path with another method → 405 with Allow), then hands the request to that
+ * operation's pipeline.
+ */
+export function serveOperations(
+  name: string,
+  operations: Operation[],
+  logger: Logger,
+): (req: Request) => Promise<Response> {
+  const refuse = (req: Request, error: HttpError) => {
+    const requestId = requestIdOf(req);
+    logger.with({ requestId }).info("request refused", { status: error.status, code: error.code });
+    return Promise.resolve(errorResponse(error, requestId));
+  };
+  return (req) => {
+    const segments = pathSegments(name, new URL(req.url).pathname);
+    const onPath = segments ? operations.filter((op) => matchPattern(op.pattern, segments)) : [];
+    if (onPath.length === 0) return refuse(req, new HttpError(404, "not_found", "No such route."));
+    const op = onPath.find((candidate) => candidate.method === req.method);
+    if (!op) {
+      const allow = onPath.map((candidate) => candidate.method).join(", ");
+      return refuse(req, new HttpError(405, "method_not_allowed", `Use ${allow}.`, { headers: { allow } }));
+    }
+    return op.serve(req);
+  };
+}
+
+/** The body of GET and DELETE, and of action routes that take nothing: none, or `{}`. */
+export const emptyBody = z.strictObject({});
+
+/** A path id, or the 404 of a missing row: a string that is no uuid names no row. */
+export function idParam(value: string | undefined, missing: () => HttpError): string {
+  if (!isUuid(value)) throw missing();
+  return value.toLowerCase();
+}
+
+/** The query string validated by `schema`; a 400 names the failing `query.*` paths. */
+export function queryOf<T extends z.ZodType>(schema: T, url: URL): z.infer<T> {
+  return validateOrReject(schema, Object.fromEntries(url.searchParams), {
+    prefix: ["query"],
+    message: "The query string is invalid.",
+  });
+}
+
+/** `value` without its undefined fields: what was not sent keeps its default or current value. */
+export function defined(value: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(value).filter(([, field]) => field !== undefined));
+}
+
+/** True when the caller may act for `tenantId`: the platform always, a tenant for itself (or when none is named). */
+export function ownTenant(caller: AuthorizedCaller, tenantId: string | null | undefined): boolean {
+  return caller.kind === "platform" || tenantId === undefined || tenantId?.toLowerCase() === caller.tenantId;
+}
