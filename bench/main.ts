@@ -1,5 +1,6 @@
 import { benchAnalytics } from "./analytics.ts";
 import { benchEmail } from "./email.ts";
+import { benchInbound } from "./inbound.ts";
 import { benchOutbound } from "./outbound.ts";
 import { benchStripeWebhook } from "./stripe-webhook.ts";
 
@@ -9,6 +10,7 @@ const BENCHES: Record<string, () => Promise<void>> = {
   email: benchEmail,
   outbound: benchOutbound,
   analytics: benchAnalytics,
+  inbound: benchInbound,
 };
 
 const names = process.argv.slice(2);

@@ -153,8 +153,8 @@ export function sourceStore(sql: Sql) {
         select p.prorettype::regtype::text as returns
         from (select to_regprocedure(${handler} || '(jsonb,jsonb)') as fn) h
         left join pg_catalog.pg_proc p on p.oid = h.fn`;
-      if (!row?.returns) return `no function ${handler}(jsonb, jsonb) exists`;
-      return row.returns === "text" ? null : `${handler}(jsonb, jsonb) returns ${row.returns}, not text`;
+      if (!row?.returns) return `must name a function ${handler}(jsonb, jsonb), and none exists`;
+      return row.returns === "text" ? null : `must return text, and ${handler}(jsonb, jsonb) returns ${row.returns}`;
     },
 
     /** The source's events, newest first, filtered; null when there is no such source. */
