@@ -4,7 +4,7 @@ import { signStripePayload, stripeEvent } from "../dev/stripe/fixtures.ts";
 import { startThrowawayStack } from "../dev/stack/throwaway.ts";
 import { genericHmacOptions, genericHmacSignature } from "../supabase/functions/_shared/webhook-verify/generic-hmac.ts";
 import { createPoster } from "./lib/http.ts";
-import { type LoadResult, round, runLoad } from "./lib/load.ts";
+import { type LoadResult, round, runLoad, withRedeliveries } from "./lib/load.ts";
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 4000);
 const DUPLICATE_SHARE = 0.1;
@@ -13,17 +13,6 @@ const CONCURRENCIES = [16, 64];
 interface Prepared {
   payload: string;
   headers: Record<string, string>;
-}
-
-/** Every tenth event a redelivery of an earlier one, spread through the run, as providers' retries come. */
-function withRedeliveries(originals: Prepared[]): Prepared[] {
-  const events = [...originals];
-  for (let i = 0; events.length < EVENTS; i++) events.push(originals[(i * 7) % originals.length]);
-  for (let i = events.length - 1; i > 0; i--) {
-    const j = (i * 2654435761) % (i + 1);
-    [events[i], events[j]] = [events[j], events[i]];
-  }
-  return events;
 }
 
 const unique = () => Math.round(EVENTS * (1 - DUPLICATE_SHARE));
@@ -35,7 +24,7 @@ async function stripeEvents(sql: postgres.Sql, secret: string): Promise<Prepared
   return withRedeliveries(await Promise.all(orders.map(async ({ id }) => {
     const payload = JSON.stringify(stripeEvent("payment_intent.succeeded", { orderId: id as string }));
     return { payload, headers: { "stripe-signature": await signStripePayload(payload, secret) } };
-  })));
+  })), EVENTS);
 }
 
 // The source's SQL handler: what a user maps a carrier's shipment notice onto, one row written.
@@ -67,7 +56,7 @@ async function inboundEvents(secret: string, options: Record<string, unknown>): 
         [settings.header]: await genericHmacSignature(settings, payload, secret, now),
       },
     };
-  })));
+  })), EVENTS);
 }
 
 async function load(url: string, events: Prepared[], concurrency: number, ok: (status: number) => boolean) {

@@ -3,7 +3,7 @@ import { signStripePayload, stripeEvent } from "../dev/stripe/fixtures.ts";
 import { startThrowawayStack } from "../dev/stack/throwaway.ts";
 import { jsonbFromText } from "../supabase/functions/_shared/sql-json.ts";
 import { createPoster } from "./lib/http.ts";
-import { type LoadResult, round, runLoad } from "./lib/load.ts";
+import { type LoadResult, round, runLoad, withRedeliveries } from "./lib/load.ts";
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 4000);
 const DUPLICATE_SHARE = 0.1;
@@ -28,14 +28,7 @@ async function prepareEvents(sql: postgres.Sql, secret: string): Promise<Prepare
     const payload = JSON.stringify(stripeEvent("payment_intent.succeeded", { orderId: id as string }));
     return { payload, signature: await signStripePayload(payload, secret) };
   }));
-  const events = [...originals];
-  for (let i = 0; events.length < EVENTS; i++) events.push(originals[(i * 7) % originals.length]);
-  // Duplicates spread through the run rather than bunched at the end.
-  for (let i = events.length - 1; i > 0; i--) {
-    const j = (i * 2654435761) % (i + 1);
-    [events[i], events[j]] = [events[j], events[i]];
-  }
-  return events;
+  return withRedeliveries(originals, EVENTS);
 }
 
 /**

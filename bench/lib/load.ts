@@ -43,3 +43,17 @@ export async function runLoad(count: number, concurrency: number, task: (i: numb
 
 /** Rounds for printing. */
 export const round = (value: number, digits = 1) => Number(value.toFixed(digits));
+
+/**
+ * `total` events from `originals`, with the missing ones redeliveries of earlier events,
+ * spread through the run rather than bunched at the end, as providers' retries arrive.
+ */
+export function withRedeliveries<T>(originals: T[], total: number): T[] {
+  const events = [...originals];
+  for (let i = 0; events.length < total; i++) events.push(originals[(i * 7) % originals.length]);
+  for (let i = events.length - 1; i > 0; i--) {
+    const j = (i * 2654435761) % (i + 1);
+    [events[i], events[j]] = [events[j], events[i]];
+  }
+  return events;
+}

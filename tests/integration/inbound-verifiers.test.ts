@@ -54,7 +54,9 @@ const SIGNS_BODY = KINDS.filter((kind) => kind !== "basic" && kind !== "api-key"
 const TIMESTAMPED = KINDS.filter((kind) => SCHEMES[kind].timestamped);
 
 async function securityEvents(requestId: string) {
-  return await sql<{ kind: string }[]>`select kind from public.security_events where request_id = ${requestId}`;
+  // A burst of refusals may also raise a security_alert under the same request id; that is not the refusal's own event.
+  return await sql<{ kind: string }[]>`
+    select kind from public.security_events where request_id = ${requestId} and kind <> 'security_alert'`;
 }
 
 describe.each(KINDS)("a %s source", (kind) => {
@@ -93,7 +95,9 @@ describe.each(KINDS)("a %s source", (kind) => {
     const answer = await send(await sample(source, other));
     expect(answer.status).toBe(401);
     expect(answer.body.error.code).toMatch(/^invalid_(signature|credentials)$/);
-    expect((await securityEvents(answer.body.requestId)).map((event) => event.kind)).toHaveLength(1);
+    expect((await securityEvents(answer.body.requestId)).map((event) => event.kind)).toEqual([
+      kind === "basic" || kind === "api-key" ? "auth_failure" : "signature_failure",
+    ]);
   });
 
   it("refuses a request without its signature", async () => {

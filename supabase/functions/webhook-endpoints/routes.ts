@@ -14,6 +14,7 @@ import {
   rotateBody,
   updateEndpointBody,
 } from "./schema.ts";
+import { rotationInProgress } from "../_shared/secret-rotation.ts";
 import { newSigningSecret } from "../_shared/signing-secret.ts";
 import { endpointStore } from "./store.ts";
 import { acceptableEndpointUrl } from "./url.ts";
@@ -125,19 +126,12 @@ export function endpointOperations(deps: WebhookEndpointsDeps): Operation[] {
         const id = idParam(params.id, noEndpoint);
         const result = await store.rotateSecret(caller, id, newSigningSecret(), body.expire_previous ?? false);
         if (!result) throw noEndpoint();
-        if (result.outcome === "in_progress") {
-          throw new HttpError(
-            409,
-            "rotation_in_progress",
-            `The secret replaced by the last rotation signs until ${result.previousExpiresAt.toISOString()}; ` +
-              'rotate again after that, or send {"expire_previous": true} to end it now.',
-          );
-        }
+        if (result.outcome === "in_progress") throw rotationInProgress(result.previousExpiresAt);
         ctx.log.info("webhook endpoint secret rotated", {
           endpointId: id,
           expirePrevious: body.expire_previous ?? false,
         });
-        return { status: 200, body: result.endpoint };
+        return { status: 200, body: result.row };
       },
     }),
 

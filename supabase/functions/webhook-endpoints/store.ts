@@ -1,5 +1,6 @@
 import type { Sql } from "../_shared/db.ts";
 import type { AuthorizedCaller } from "../_shared/http/caller-auth.ts";
+import { rotateSecret } from "../_shared/secret-rotation.ts";
 import { type Cursor, CURSOR_AT_FORMAT, encodeCursor } from "./cursor.ts";
 
 /** An endpoint as the API shows it: every column but the secrets. */
@@ -119,34 +120,9 @@ export function endpointStore(sql: Sql) {
       return rows.length > 0;
     },
 
-    /**
-     * Installs `secret`; the current one keeps signing as previous_secret for 24 hours. While
-     * an earlier previous secret still signs, the endpoint holds only one, so rotating again
-     * would cut that secret's 24 hours short: that happens only with `expirePrevious`, and
-     * otherwise the answer is `in_progress` with the time it expires.
-     */
-    async rotateSecret(
-      caller: AuthorizedCaller,
-      id: string,
-      secret: string,
-      expirePrevious: boolean,
-    ): Promise<
-      | { outcome: "rotated"; endpoint: EndpointView & { secret: string } }
-      | { outcome: "in_progress"; previousExpiresAt: Date }
-      | null
-    > {
-      const [row] = await sql`
-        update public.webhook_endpoints e set
-          previous_secret = e.secret, secret = ${secret},
-          previous_secret_expires_at = now() + interval '24 hours', updated_at = now()
-        where e.id = ${id} and ${scope(caller)}
-          and (${expirePrevious} or e.previous_secret_expires_at is null or e.previous_secret_expires_at <= now())
-        returning ${columns}, e.secret`;
-      if (row) return { outcome: "rotated", endpoint: row as EndpointView & { secret: string } };
-      const [current] = await sql<{ previous_secret_expires_at: Date }[]>`
-        select e.previous_secret_expires_at from public.webhook_endpoints e where e.id = ${id} and ${scope(caller)}`;
-      return current ? { outcome: "in_progress", previousExpiresAt: current.previous_secret_expires_at } : null;
-    },
+    /** Installs a new secret; the current one keeps signing for 24 hours (see rotateSecret). */
+    rotateSecret: (caller: AuthorizedCaller, id: string, secret: string, expirePrevious: boolean) =>
+      rotateSecret<EndpointView>(sql, "webhook_endpoints", ENDPOINT_COLUMNS, caller, id, secret, expirePrevious),
 
     /** Queues a webhook.test event for this endpoint alone; its event id. */
     async sendTest(caller: AuthorizedCaller, id: string): Promise<string | null> {

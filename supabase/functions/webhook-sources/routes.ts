@@ -1,10 +1,11 @@
 import type { Sql } from "../_shared/db.ts";
 import { defined, emptyBody, idParam, ownTenant, queryOf } from "../_shared/http/admin-api.ts";
-import { createAuthenticator } from "../_shared/http/caller-auth.ts";
+import { type AuthorizedCaller, createAuthenticator } from "../_shared/http/caller-auth.ts";
 import { HttpError } from "../_shared/http/errors.ts";
 import type { JwtKeys } from "../_shared/http/jwt-verifier.ts";
 import type { PipelineDeps } from "../_shared/http/pipeline.ts";
 import { type Operation, operation, type OperationSpec } from "../_shared/http/router.ts";
+import { rotationInProgress } from "../_shared/secret-rotation.ts";
 import { SCHEMES } from "../_shared/webhook-verify/schemes.ts";
 import type { VerifierKind } from "../_shared/webhook-verify/types.ts";
 import {
@@ -45,6 +46,12 @@ export function sourceOperations(deps: WebhookSourcesDeps): Operation[] {
   const op = <B>(spec: OperationSpec<B>) => operation(NAME, spec, authenticate, deps);
   const urlOf = (id: string) => `${deps.publicUrl}/inbound-webhook/${id}`;
   // What every answer shows of a source: its URL, and whether requests to it are verified at all.
+  // The caller's source named by the path, or its 404.
+  const existing = async (caller: AuthorizedCaller, params: Record<string, string>) => {
+    const source = await store.get(caller, idParam(params.id, noSource));
+    if (!source) throw noSource();
+    return { id: source.id, source, kind: source.verifier as VerifierKind };
+  };
   const view = <T extends SourceView>(source: T) => ({
     ...source,
     url: urlOf(source.id),
@@ -99,11 +106,7 @@ export function sourceOperations(deps: WebhookSourcesDeps): Operation[] {
       method: "GET",
       path: "/:id",
       schema: emptyBody,
-      handle: async ({ caller, params }) => {
-        const source = await store.get(caller, idParam(params.id, noSource));
-        if (!source) throw noSource();
-        return { status: 200, body: view(source) };
-      },
+      handle: async ({ caller, params }) => ({ status: 200, body: view((await existing(caller, params)).source) }),
     }),
 
     op({
@@ -111,10 +114,7 @@ export function sourceOperations(deps: WebhookSourcesDeps): Operation[] {
       path: "/:id",
       schema: updateSourceBody,
       handle: async ({ ctx, caller, body, params }) => {
-        const id = idParam(params.id, noSource);
-        const current = await store.get(caller, id);
-        if (!current) throw noSource();
-        const kind = current.verifier as VerifierKind;
+        const { id, kind } = await existing(caller, params);
         const verifier_options = body.verifier_options === undefined
           ? undefined
           : schemeOptions(kind, body.verifier_options);
@@ -144,26 +144,16 @@ export function sourceOperations(deps: WebhookSourcesDeps): Operation[] {
       schema: rotateSourceBody,
       optionalBody: true,
       handle: async ({ ctx, caller, params, body }) => {
-        const id = idParam(params.id, noSource);
-        const current = await store.get(caller, id);
-        if (!current) throw noSource();
-        const kind = current.verifier as VerifierKind;
+        const { id, kind } = await existing(caller, params);
         if (SCHEMES[kind].secret === "none") {
           throw new HttpError(409, "no_secret", `A ${kind} source has no secret to rotate.`);
         }
         const secret = schemeSecret(kind, body.secret)!;
         const result = await store.rotateSecret(caller, id, secret, body.expire_previous ?? false);
         if (!result) throw noSource();
-        if (result.outcome === "in_progress") {
-          throw new HttpError(
-            409,
-            "rotation_in_progress",
-            `The secret replaced by the last rotation is accepted until ${result.previousExpiresAt.toISOString()}; ` +
-              'rotate again after that, or send {"expire_previous": true} to end it now.',
-          );
-        }
+        if (result.outcome === "in_progress") throw rotationInProgress(result.previousExpiresAt);
         ctx.log.info("inbound source secret rotated", { sourceId: id, expirePrevious: body.expire_previous ?? false });
-        return { status: 200, body: view(result.source) };
+        return { status: 200, body: view(result.row) };
       },
     }),
 

@@ -1,6 +1,7 @@
 import type { Sql } from "../_shared/db.ts";
 import type { AuthorizedCaller } from "../_shared/http/caller-auth.ts";
 import { type Cursor, CURSOR_AT_FORMAT, encodeCursor } from "../_shared/http/cursor.ts";
+import { rotateSecret } from "../_shared/secret-rotation.ts";
 import type { ListEventsQuery } from "./schema.ts";
 
 /** A source as the API shows it: every column but the secrets. */
@@ -119,33 +120,9 @@ export function sourceStore(sql: Sql) {
       return rows.length > 0;
     },
 
-    /**
-     * Installs `secret`; the current one stays accepted as previous_secret for 24 hours. While
-     * an earlier previous secret is still accepted, rotating again would cut its 24 hours short:
-     * that happens only with `expirePrevious`, and otherwise the answer is `in_progress`.
-     */
-    async rotateSecret(
-      caller: AuthorizedCaller,
-      id: string,
-      secret: string,
-      expirePrevious: boolean,
-    ): Promise<
-      | { outcome: "rotated"; source: SourceView & { secret: string } }
-      | { outcome: "in_progress"; previousExpiresAt: Date }
-      | null
-    > {
-      const [row] = await sql`
-        update public.webhook_sources s set
-          previous_secret = s.secret, secret = ${secret},
-          previous_secret_expires_at = now() + interval '24 hours', updated_at = now()
-        where s.id = ${id} and ${scope(caller)}
-          and (${expirePrevious} or s.previous_secret_expires_at is null or s.previous_secret_expires_at <= now())
-        returning ${columns}, s.secret`;
-      if (row) return { outcome: "rotated", source: row as SourceView & { secret: string } };
-      const [current] = await sql<{ previous_secret_expires_at: Date }[]>`
-        select s.previous_secret_expires_at from public.webhook_sources s where s.id = ${id} and ${scope(caller)}`;
-      return current ? { outcome: "in_progress", previousExpiresAt: current.previous_secret_expires_at } : null;
-    },
+    /** Installs a new secret; the current one stays accepted for 24 hours (see rotateSecret). */
+    rotateSecret: (caller: AuthorizedCaller, id: string, secret: string, expirePrevious: boolean) =>
+      rotateSecret<SourceView>(sql, "webhook_sources", SOURCE_COLUMNS, caller, id, secret, expirePrevious),
 
     /** Why `handler` cannot be a source's handler, or null: it must exist as (jsonb, jsonb) returning text. */
     async handlerProblem(handler: string): Promise<string | null> {
