@@ -224,3 +224,15 @@ describe("createLogger", () => {
     expect(verbose).toHaveLength(1);
   });
 });
+
+describe("providers' signature headers", () => {
+  it.each(["x-shopify-hmac-sha256", "close-sig-hash", "paypal-transmission-sig", "x-hub-signature-256", "x-shop-key"])(
+    "redacts %s",
+    (name) => {
+      expect(redact(new Headers({ [name]: "c2lnbmF0dXJl", "content-type": "application/json" }))).toEqual({
+        [name]: REDACTED,
+        "content-type": "application/json",
+      });
+    },
+  );
+});

@@ -1,9 +1,12 @@
 /** What replaces a redacted value. */
 export const REDACTED = "[REDACTED]";
 
-// Keys whose values are secrets wherever they appear: headers, bodies, error details.
+// Keys whose values are secrets wherever they appear: headers, bodies, error details. Providers'
+// signature headers count too (X-Shopify-Hmac-SHA256, close-sig-hash, paypal-transmission-sig):
+// a logged signature over an unstamped body could be replayed. So do keys named `*-key`,
+// which is what an api-key source's own header is usually called.
 const SECRET_KEY =
-  /(secret|passw(or)?d|token|authorization|api[-_]?key|signature|cookie|cvc|cvv|card[-_]?number|iban|^pan$|^card$)/i;
+  /(secret|passw(or)?d|token|authorization|api[-_]?key|signature|hmac|(^|[-_])sig([-_]|$)|[-_]key$|cookie|cvc|cvv|card[-_]?number|iban|^pan$|^card$)/i;
 // Credentials that leak into free text: Stripe and Resend keys, webhook secrets, bearer tokens, JWTs.
 const SECRET_TEXT =
   /\b(?:(?:sk|rk|pk)_(?:live|test)_[A-Za-z0-9]{8,}|whsec_[A-Za-z0-9+/=]{8,}|re_[A-Za-z0-9_]{16,}|Bearer\s+[A-Za-z0-9._~+/-]+=*|eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]+)/g;
