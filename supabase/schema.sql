@@ -142,6 +142,7 @@ CREATE TABLE public.email_queue (
   CONSTRAINT email_queue_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'sending'::text, 'sent'::text, 'delivered'::text, 'bounced'::text, 'complained'::text, 'failed'::text, 'dead'::text, 'suppressed'::text, 'canceled'::text]))),
   CONSTRAINT email_queue_template_fkey FOREIGN KEY (template) REFERENCES public.email_templates(key)
 );
+CREATE INDEX email_queue_created_brin ON public.email_queue USING brin (created_at);
 CREATE INDEX email_queue_due ON public.email_queue USING btree (next_attempt_at) WHERE (status = 'pending'::text);
 CREATE INDEX email_queue_leased ON public.email_queue USING btree (locked_until) WHERE (status = 'sending'::text);
 CREATE INDEX email_queue_send_key ON public.email_queue USING btree (send_key) WHERE (send_key IS NOT NULL);
@@ -195,6 +196,55 @@ CREATE INDEX idempotency_keys_expires_at ON public.idempotency_keys USING btree 
 ALTER TABLE public.idempotency_keys ENABLE ROW LEVEL SECURITY;
 CREATE POLICY "no api access" ON public.idempotency_keys AS PERMISSIVE FOR ALL TO anon, authenticated USING (false) WITH CHECK (false);
 GRANT DELETE, INSERT, MAINTAIN, REFERENCES, SELECT, TRIGGER, TRUNCATE, UPDATE ON TABLE public.idempotency_keys TO service_role;
+
+CREATE TABLE public.ops_alerts (
+  id bigint GENERATED ALWAYS AS IDENTITY NOT NULL,
+  component text NOT NULL,
+  tenant_id uuid,
+  alert_type text NOT NULL,
+  check_name text NOT NULL,
+  severity text NOT NULL,
+  status text DEFAULT 'open'::text NOT NULL,
+  value numeric,
+  threshold numeric NOT NULL,
+  recommendation text NOT NULL,
+  first_seen_at timestamp with time zone DEFAULT now() NOT NULL,
+  last_seen_at timestamp with time zone DEFAULT now() NOT NULL,
+  acknowledged_at timestamp with time zone,
+  acknowledged_by text,
+  resolved_at timestamp with time zone,
+  resolved_by text,
+  CONSTRAINT ops_alerts_pkey PRIMARY KEY (id),
+  CONSTRAINT ops_alerts_severity_check CHECK ((severity = ANY (ARRAY['INFO'::text, 'WARNING'::text, 'ERROR'::text, 'CRITICAL'::text]))),
+  CONSTRAINT ops_alerts_status_check CHECK ((status = ANY (ARRAY['open'::text, 'acknowledged'::text, 'resolved'::text])))
+);
+CREATE INDEX ops_alerts_recent ON public.ops_alerts USING btree (last_seen_at DESC);
+CREATE UNIQUE INDEX ops_alerts_unresolved ON public.ops_alerts USING btree (component, check_name) WHERE (status <> 'resolved'::text);
+ALTER TABLE public.ops_alerts ENABLE ROW LEVEL SECURITY;
+CREATE POLICY "no api access" ON public.ops_alerts AS PERMISSIVE FOR ALL TO anon, authenticated USING (false) WITH CHECK (false);
+GRANT DELETE, INSERT, MAINTAIN, REFERENCES, SELECT, TRIGGER, TRUNCATE, UPDATE ON TABLE public.ops_alerts TO service_role;
+GRANT SELECT, UPDATE, USAGE ON SEQUENCE public.ops_alerts_id_seq TO anon;
+GRANT SELECT, UPDATE, USAGE ON SEQUENCE public.ops_alerts_id_seq TO authenticated;
+GRANT SELECT, UPDATE, USAGE ON SEQUENCE public.ops_alerts_id_seq TO service_role;
+COMMENT ON TABLE public.ops_alerts IS 'Health alerts: one row per failing check while it stays open (first and last seen), acknowledged or resolved by operators.';
+
+CREATE TABLE public.ops_thresholds (
+  check_name text NOT NULL,
+  applies_to text NOT NULL,
+  threshold numeric NOT NULL,
+  direction text NOT NULL,
+  alert_type text NOT NULL,
+  severity text NOT NULL,
+  recommendation text NOT NULL,
+  CONSTRAINT ops_thresholds_applies_to_check CHECK ((applies_to = ANY (ARRAY['component'::text, 'endpoint'::text]))),
+  CONSTRAINT ops_thresholds_direction_check CHECK ((direction = ANY (ARRAY['max'::text, 'min'::text]))),
+  CONSTRAINT ops_thresholds_pkey PRIMARY KEY (check_name),
+  CONSTRAINT ops_thresholds_severity_check CHECK ((severity = ANY (ARRAY['INFO'::text, 'WARNING'::text, 'ERROR'::text, 'CRITICAL'::text])))
+);
+ALTER TABLE public.ops_thresholds ENABLE ROW LEVEL SECURITY;
+CREATE POLICY "no api access" ON public.ops_thresholds AS PERMISSIVE FOR ALL TO anon, authenticated USING (false) WITH CHECK (false);
+GRANT DELETE, INSERT, MAINTAIN, REFERENCES, SELECT, TRIGGER, TRUNCATE, UPDATE ON TABLE public.ops_thresholds TO service_role;
+COMMENT ON TABLE public.ops_thresholds IS 'Health checks: threshold, the alert a failing check raises, its severity and recommendation. Edit to tune.';
 
 CREATE TABLE public.orders (
   id uuid DEFAULT gen_random_uuid() NOT NULL,
@@ -359,6 +409,7 @@ CREATE TABLE public.webhook_deliveries (
   CONSTRAINT webhook_deliveries_pkey PRIMARY KEY (id),
   CONSTRAINT webhook_deliveries_status_check CHECK ((status = ANY (ARRAY['PENDING'::text, 'SUCCESS'::text, 'FAILED'::text, 'RETRY_EXHAUSTED'::text])))
 );
+CREATE INDEX webhook_deliveries_created_brin ON public.webhook_deliveries USING brin (created_at);
 CREATE INDEX webhook_deliveries_due ON public.webhook_deliveries USING btree (next_attempt_at) WHERE (status = 'PENDING'::text);
 CREATE INDEX webhook_deliveries_endpoint_created ON public.webhook_deliveries USING btree (endpoint_id, created_at DESC);
 CREATE INDEX webhook_deliveries_endpoint_pending ON public.webhook_deliveries USING btree (endpoint_id, next_attempt_at) WHERE (status = 'PENDING'::text);
@@ -384,6 +435,7 @@ CREATE TABLE public.webhook_delivery_attempts (
   CONSTRAINT webhook_delivery_attempts_response_body_check CHECK ((length(response_body) <= (public.webhook_delivery_policy()).response_body_limit))
 );
 CREATE INDEX webhook_delivery_attempts_delivery ON public.webhook_delivery_attempts USING btree (delivery_id, attempt);
+CREATE INDEX webhook_delivery_attempts_started_brin ON public.webhook_delivery_attempts USING brin (started_at);
 ALTER TABLE public.webhook_delivery_attempts ENABLE ROW LEVEL SECURITY;
 CREATE POLICY "no api access" ON public.webhook_delivery_attempts AS PERMISSIVE FOR ALL TO anon, authenticated USING (false) WITH CHECK (false);
 GRANT DELETE, INSERT, MAINTAIN, REFERENCES, SELECT, TRIGGER, TRUNCATE, UPDATE ON TABLE public.webhook_delivery_attempts TO service_role;
@@ -451,12 +503,16 @@ CASE
     ELSE NULL::uuid
 END) STORED,
   next_attempt_at timestamp with time zone,
+  duplicates integer DEFAULT 0 NOT NULL,
+  last_duplicate_at timestamp with time zone,
   CONSTRAINT webhook_events_pkey PRIMARY KEY (id),
   CONSTRAINT webhook_events_provider_event_id_key UNIQUE (provider, event_id),
   CONSTRAINT webhook_events_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'processed'::text, 'ignored'::text, 'unmatched'::text, 'failed'::text])))
 );
 CREATE INDEX webhook_events_attention ON public.webhook_events USING btree (provider, status, received_at DESC) WHERE (status = ANY (ARRAY['failed'::text, 'unmatched'::text]));
 CREATE INDEX webhook_events_pending ON public.webhook_events USING btree (source_id, next_attempt_at) WHERE (status = 'pending'::text);
+CREATE INDEX webhook_events_received_brin ON public.webhook_events USING brin (received_at);
+CREATE INDEX webhook_events_recent_duplicates ON public.webhook_events USING btree (last_duplicate_at) WHERE (last_duplicate_at IS NOT NULL);
 CREATE INDEX webhook_events_resend_unmatched_message ON public.webhook_events USING btree ((((payload -> 'data'::text) ->> 'email_id'::text))) WHERE ((provider = 'resend'::text) AND (status = 'unmatched'::text));
 CREATE INDEX webhook_events_source_received ON public.webhook_events USING btree (source_id, received_at DESC, id DESC) WHERE (source_id IS NOT NULL);
 ALTER TABLE public.webhook_events ENABLE ROW LEVEL SECURITY;
@@ -923,8 +979,9 @@ AS $function$
 begin
   perform pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended(p_provider || ':' || p_event_id, 0));
   return query
-    select e.status, e.outcome, e.error from public.webhook_events e
-    where e.provider = p_provider and e.event_id = p_event_id and e.status <> 'failed';
+    update public.webhook_events e set duplicates = e.duplicates + 1, last_duplicate_at = now()
+    where e.provider = p_provider and e.event_id = p_event_id and e.status <> 'failed'
+    returning e.status, e.outcome, e.error;
 end;
 $function$;
 GRANT EXECUTE ON FUNCTION public.begin_webhook_event(p_provider text, p_event_id text) TO service_role;
@@ -1598,6 +1655,280 @@ end;
 $function$;
 GRANT EXECUTE ON FUNCTION public.lock_email_messages(p_message_ids text[]) TO service_role;
 
+CREATE OR REPLACE FUNCTION public.ops_check_value(p_check text, p_figures jsonb)
+ RETURNS numeric
+ LANGUAGE sql
+ IMMUTABLE
+ SET search_path TO ''
+AS $function$
+  select case p_check
+    when 'recent_failures' then (p_figures ->> 'failed')::numeric
+    when 'backlog' then (p_figures ->> 'pending')::numeric
+    when 'oldest_pending_minutes' then (p_figures ->> 'oldest_pending_minutes')::numeric
+    when 'avg_attempts' then (p_figures ->> 'avg_attempts')::numeric
+    when 'duplicates' then (p_figures ->> 'duplicates')::numeric
+    when 'success_rate' then (p_figures ->> 'success_rate')::numeric
+    when 'endpoint_failure_rate' then (p_figures ->> 'failure_rate')::numeric
+    when 'endpoint_response_ms' then (p_figures ->> 'avg_response_ms')::numeric
+    when 'endpoint_consecutive_failures' then (p_figures ->> 'consecutive_failures')::numeric
+  end
+$function$;
+GRANT EXECUTE ON FUNCTION public.ops_check_value(p_check text, p_figures jsonb) TO service_role;
+
+CREATE OR REPLACE FUNCTION public.ops_component_figures(p_window_minutes integer)
+ RETURNS TABLE(component text, kind text, name text, tenant_id uuid, figures jsonb)
+ LANGUAGE sql
+ STABLE
+ SET search_path TO ''
+AS $function$
+  with since as (select now() - make_interval(mins => p_window_minutes) as at),
+  inbound_window as (
+    select e.provider,
+           count(*) as total,
+           count(*) filter (where e.status in ('processed', 'ignored')) as processed,
+           count(*) filter (where e.status = 'failed') as failed,
+           count(*) filter (where e.status = 'unmatched') as unmatched,
+           avg(e.attempts) as avg_attempts,
+           percentile_cont(array[0.5, 0.95, 0.99]) within group (
+             order by extract(epoch from e.processed_at - e.received_at) * 1000)
+             filter (where e.processed_at is not null) as times
+    from public.webhook_events e, since
+    where e.received_at >= since.at
+    group by e.provider
+  ),
+  inbound_duplicates as (
+    select e.provider, sum(e.duplicates) as duplicates
+    from public.webhook_events e, since
+    where e.last_duplicate_at >= since.at
+    group by e.provider
+  ),
+  inbound_backlog as (
+    select e.provider, count(*) as backlog, min(e.received_at) as oldest
+    from public.webhook_events e
+    where e.status in ('pending', 'failed', 'unmatched')
+    group by e.provider
+  ),
+  inbound_components as (
+    select 'stripe' as provider, 'Stripe' as name, null::uuid as tenant_id
+    union all select 'resend', 'Resend', null
+    union all select 'source:' || s.id, s.name, s.tenant_id from public.webhook_sources s
+  ),
+  inbound as (
+    select c.provider as component, case when c.provider like 'source:%' then 'source' else 'provider' end as kind,
+           c.name, c.tenant_id,
+           coalesce(w.total, 0) as total, coalesce(w.processed, 0) as processed,
+           coalesce(w.failed, 0) + coalesce(w.unmatched, 0) as failed, w.avg_attempts,
+           coalesce(d.duplicates, 0) as duplicates, coalesce(b.backlog, 0) as backlog, b.oldest, w.times
+    from inbound_components c
+    left join inbound_window w on w.provider = c.provider
+    left join inbound_duplicates d on d.provider = c.provider
+    left join inbound_backlog b on b.provider = c.provider
+  ),
+  email as (
+    select 'email' as component, 'email' as kind, 'Email' as name, null::uuid as tenant_id,
+           w.total, w.processed, w.failed, w.avg_attempts, 0::numeric as duplicates,
+           b.backlog, b.oldest, w.times
+    from (
+      select count(*) as total,
+             count(*) filter (where q.status in ('sent', 'delivered', 'bounced', 'complained', 'suppressed')) as processed,
+             count(*) filter (where q.status in ('failed', 'dead')) as failed,
+             avg(q.attempts) filter (where q.attempts > 0) as avg_attempts,
+             percentile_cont(array[0.5, 0.95, 0.99]) within group (
+               order by extract(epoch from q.sent_at - q.created_at) * 1000) filter (where q.sent_at is not null) as times
+      from public.email_queue q, since where q.created_at >= since.at
+    ) w,
+    (select count(*) as backlog, min(q.created_at) as oldest
+     from public.email_queue q where q.status in ('pending', 'sending')) b
+  ),
+  deliveries_window as (
+    select d.endpoint_id,
+           count(*) as total,
+           count(*) filter (where d.status = 'SUCCESS') as processed,
+           count(*) filter (where d.status in ('FAILED', 'RETRY_EXHAUSTED')) as failed,
+           count(*) filter (where d.attempts > 1) as retried,
+           avg(d.attempts) filter (where d.attempts > 0) as avg_attempts,
+           percentile_cont(array[0.5, 0.95, 0.99]) within group (
+             order by extract(epoch from d.completed_at - d.created_at) * 1000)
+             filter (where d.completed_at is not null) as times
+    from public.webhook_deliveries d, since
+    where d.created_at >= since.at
+    group by d.endpoint_id
+  ),
+  response_times as (
+    select d.endpoint_id, avg(a.duration_ms) as avg_response_ms
+    from public.webhook_delivery_attempts a
+    join public.webhook_deliveries d on d.id = a.delivery_id, since
+    where a.started_at >= since.at
+    group by d.endpoint_id
+  ),
+  deliveries_backlog as (
+    select d.endpoint_id, count(*) as backlog, min(d.created_at) as oldest
+    from public.webhook_deliveries d where d.status = 'PENDING'
+    group by d.endpoint_id
+  ),
+  endpoints as (
+    select 'endpoint:' || ep.id as component, 'endpoint' as kind, ep.url as name, ep.tenant_id,
+           coalesce(w.total, 0) as total, coalesce(w.processed, 0) as processed, coalesce(w.failed, 0) as failed,
+           coalesce(w.retried, 0) as retried, w.avg_attempts, coalesce(b.backlog, 0) as backlog, b.oldest, w.times,
+           r.avg_response_ms, ep.consecutive_failures, ep.circuit_state, ep.active
+    from public.webhook_endpoints ep
+    left join deliveries_window w on w.endpoint_id = ep.id
+    left join response_times r on r.endpoint_id = ep.id
+    left join deliveries_backlog b on b.endpoint_id = ep.id
+  ),
+  outbound as (
+    select 'outbound' as component, 'outbound' as kind, 'Partner webhooks' as name, null::uuid as tenant_id,
+           coalesce(sum(w.total), 0) as total, coalesce(sum(w.processed), 0) as processed,
+           coalesce(sum(w.failed), 0) as failed,
+           sum(w.avg_attempts * w.total) / nullif(sum(w.total) filter (where w.avg_attempts is not null), 0) as avg_attempts,
+           0::numeric as duplicates,
+           (select count(*) from public.webhook_deliveries d where d.status = 'PENDING') as backlog,
+           (select min(d.created_at) from public.webhook_deliveries d where d.status = 'PENDING') as oldest,
+           (select percentile_cont(array[0.5, 0.95, 0.99]) within group (
+              order by extract(epoch from d.completed_at - d.created_at) * 1000)
+            from public.webhook_deliveries d, since where d.created_at >= since.at and d.completed_at is not null) as times
+    from deliveries_window w
+  ),
+  summed as (
+    select i.component, i.kind, i.name, i.tenant_id, i.total, i.processed, i.failed, i.avg_attempts, i.duplicates,
+           i.backlog, i.oldest, i.times, null::jsonb as extra
+    from inbound i
+    union all select e.component, e.kind, e.name, e.tenant_id, e.total, e.processed, e.failed, e.avg_attempts,
+                     e.duplicates, e.backlog, e.oldest, e.times, null from email e
+    union all select o.component, o.kind, o.name, o.tenant_id, o.total, o.processed, o.failed, o.avg_attempts,
+                     o.duplicates, o.backlog, o.oldest, o.times, null from outbound o
+    union all select p.component, p.kind, p.name, p.tenant_id, p.total, p.processed, p.failed, p.avg_attempts, 0,
+                     p.backlog, p.oldest, p.times,
+                     jsonb_build_object(
+                       'retry_rate', round(p.retried::numeric / nullif(p.total, 0), 4),
+                       'avg_response_ms', round(p.avg_response_ms, 1),
+                       'failure_rate', round(p.failed::numeric / nullif(p.processed + p.failed, 0), 4),
+                       'consecutive_failures', p.consecutive_failures,
+                       'circuit_state', p.circuit_state,
+                       'active', p.active)
+    from endpoints p
+  )
+  select s.component, s.kind, s.name, s.tenant_id,
+         jsonb_build_object(
+           'total', s.total,
+           'processed', s.processed,
+           'failed', s.failed,
+           'pending', s.backlog,
+           'success_rate', round(s.processed::numeric / nullif(s.processed + s.failed, 0), 4),
+           'avg_attempts', round(s.avg_attempts, 2),
+           'duplicates', s.duplicates,
+           'oldest_pending_minutes', round((extract(epoch from now() - s.oldest) / 60)::numeric, 1),
+           'processing_ms', jsonb_build_object('p50', round(s.times[1]::numeric, 1), 'p95', round(s.times[2]::numeric, 1),
+                                               'p99', round(s.times[3]::numeric, 1))
+         ) || coalesce(s.extra, '{}'::jsonb)
+  from summed s
+$function$;
+GRANT EXECUTE ON FUNCTION public.ops_component_figures(p_window_minutes integer) TO service_role;
+
+CREATE OR REPLACE FUNCTION public.ops_health(p_window_minutes integer)
+ RETURNS jsonb
+ LANGUAGE plpgsql
+ SET search_path TO ''
+AS $function$
+declare
+  v_components jsonb;
+  v_checks jsonb;
+begin
+  with figures as (select * from public.ops_component_figures(p_window_minutes)),
+  checks as (
+    select f.component, f.tenant_id, t.check_name, t.alert_type, t.severity, t.threshold, t.direction,
+           replace(t.recommendation, '{threshold}', t.threshold::text) as recommendation,
+           public.ops_check_value(t.check_name, f.figures) as value
+    from figures f
+    join public.ops_thresholds t on t.applies_to = case when f.kind = 'endpoint' then 'endpoint' else 'component' end
+  )
+  select jsonb_agg(to_jsonb(c) || jsonb_build_object('passed',
+           c.value is null or (c.direction = 'max' and c.value <= c.threshold)
+                           or (c.direction = 'min' and c.value >= c.threshold)))
+  into v_checks from checks c;
+
+  with upserted as (
+    insert into public.ops_alerts as a (component, tenant_id, alert_type, check_name, severity, value, threshold, recommendation)
+    select c.component, c.tenant_id, c.alert_type, c.check_name, c.severity, c.value, c.threshold, c.recommendation
+    from jsonb_to_recordset(v_checks) as c (component text, tenant_id uuid, alert_type text, check_name text,
+                                            severity text, value numeric, threshold numeric, recommendation text, passed boolean)
+    where not c.passed
+    on conflict (component, check_name) where status <> 'resolved' do update set
+      last_seen_at = now(), value = excluded.value, severity = excluded.severity,
+      threshold = excluded.threshold, recommendation = excluded.recommendation
+    returning a.*, (xmax = 0) as opened
+  )
+  select count(public.publish_event('alert.opened', u.tenant_id, to_jsonb(u) - 'opened')) into strict v_components
+  from upserted u where u.opened;
+
+  with resolved as (
+    update public.ops_alerts a set status = 'resolved', resolved_at = now(), resolved_by = 'health'
+    where a.status <> 'resolved' and not exists (
+      select 1 from jsonb_to_recordset(v_checks) as c (component text, check_name text, passed boolean)
+      where c.component = a.component and c.check_name = a.check_name and not c.passed)
+    returning a.*
+  )
+  select count(public.publish_event('alert.resolved', r.tenant_id, to_jsonb(r))) into strict v_components from resolved r;
+
+  select jsonb_agg(jsonb_build_object(
+           'component', f.component, 'kind', f.kind, 'name', f.name, 'tenant_id', f.tenant_id,
+           'status', public.ops_status(coalesce(j.failing, 0)),
+           'failing', coalesce(j.failing_checks, '[]'::jsonb),
+           'figures', f.figures,
+           'checks', coalesce(j.checks, '[]'::jsonb),
+           'by_type', coalesce(t.by_type, '[]'::jsonb))
+         order by f.kind, f.component)
+  into v_components
+  from public.ops_component_figures(p_window_minutes) f
+  left join public.ops_inbound_types(p_window_minutes) t on t.component = f.component
+  left join lateral (
+    select count(*) filter (where not (c ->> 'passed')::boolean)::integer as failing,
+           jsonb_agg(c ->> 'check_name') filter (where not (c ->> 'passed')::boolean) as failing_checks,
+           jsonb_agg(jsonb_build_object('check', c ->> 'check_name', 'value', c -> 'value',
+                                        'threshold', c -> 'threshold', 'passed', c -> 'passed')) as checks
+    from jsonb_array_elements(v_checks) c where c ->> 'component' = f.component
+  ) j on true;
+
+  return jsonb_build_object(
+    'generated_at', now(),
+    'window_minutes', p_window_minutes,
+    'components', coalesce(v_components, '[]'::jsonb),
+    'alerts', coalesce((
+      select jsonb_agg(to_jsonb(a) order by a.last_seen_at desc)
+      from public.ops_alerts a where a.status <> 'resolved'), '[]'::jsonb));
+end;
+$function$;
+GRANT EXECUTE ON FUNCTION public.ops_health(p_window_minutes integer) TO service_role;
+
+CREATE OR REPLACE FUNCTION public.ops_inbound_types(p_window_minutes integer)
+ RETURNS TABLE(component text, by_type jsonb)
+ LANGUAGE sql
+ STABLE
+ SET search_path TO ''
+AS $function$
+  select t.provider, jsonb_agg(jsonb_build_object('type', t.event_type, 'total', t.total, 'failed', t.failed)
+                               order by t.total desc, t.event_type)
+  from (
+    select e.provider, e.event_type, count(*) as total,
+           count(*) filter (where e.status in ('failed', 'unmatched')) as failed,
+           row_number() over (partition by e.provider order by count(*) desc, e.event_type) as rank
+    from public.webhook_events e
+    where e.received_at >= now() - make_interval(mins => p_window_minutes)
+    group by e.provider, e.event_type
+  ) t
+  where t.rank <= 20
+  group by t.provider
+$function$;
+GRANT EXECUTE ON FUNCTION public.ops_inbound_types(p_window_minutes integer) TO service_role;
+
+CREATE OR REPLACE FUNCTION public.ops_status(p_failing integer)
+ RETURNS text
+ LANGUAGE sql
+ IMMUTABLE
+ SET search_path TO ''
+AS $function$ select case when p_failing = 0 then 'HEALTHY' when p_failing <= 2 then 'DEGRADED' else 'CRITICAL' end $function$;
+GRANT EXECUTE ON FUNCTION public.ops_status(p_failing integer) TO service_role;
+
 CREATE OR REPLACE FUNCTION public.order_lifecycle()
  RETURNS text[]
  LANGUAGE sql
@@ -1953,6 +2284,13 @@ CREATE OR REPLACE FUNCTION public.schedule_inbound_sweep()
  SET search_path TO ''
 AS $function$ select public.schedule_sweep('inbound-events-sweep', 'select public.wake_inbound_worker()') $function$;
 GRANT EXECUTE ON FUNCTION public.schedule_inbound_sweep() TO service_role;
+
+CREATE OR REPLACE FUNCTION public.schedule_ops_health()
+ RETURNS boolean
+ LANGUAGE sql
+ SET search_path TO ''
+AS $function$ select public.schedule_sweep('ops-health', 'select public.ops_health(60)') $function$;
+GRANT EXECUTE ON FUNCTION public.schedule_ops_health() TO service_role;
 
 CREATE OR REPLACE FUNCTION public.schedule_sweep(p_job text, p_command text)
  RETURNS boolean

@@ -11,6 +11,7 @@ import { webhookDispatcherConfig } from "../../supabase/functions/_shared/config
 import { webhookEndpointsConfig } from "../../supabase/functions/_shared/config/webhook-endpoints.ts";
 import { inboundWebhookConfig } from "../../supabase/functions/_shared/config/inbound-webhook.ts";
 import { webhookSourcesConfig } from "../../supabase/functions/_shared/config/webhook-sources.ts";
+import { operationsConfig } from "../../supabase/functions/_shared/config/operations.ts";
 import { jwtKeysOf } from "../../supabase/functions/_shared/runtime.ts";
 
 const DB_URL = "postgresql://postgres:postgres@127.0.0.1:54322/postgres";
@@ -35,6 +36,7 @@ const FUNCTIONS: Record<string, { schema: z.ZodType; minimal: Record<string, str
     schema: webhookSourcesConfig,
     minimal: { SUPABASE_DB_URL: DB_URL, SUPABASE_URL: "https://ref.supabase.co" },
   },
+  operations: { schema: operationsConfig, minimal: { SUPABASE_DB_URL: DB_URL } },
 };
 const NAMES = Object.keys(FUNCTIONS);
 
@@ -95,6 +97,7 @@ const FULL_ENV: Record<string, string> = {
   INBOUND_BATCH_LIMIT: "50",
   INBOUND_PROCESS_SECONDS: "5",
   PAYPAL_CERT_HOSTS: "127.0.0.1",
+  OPS_HEALTH_CACHE_SECONDS: "10",
   // Set for other programs on the same machine: no function reads them.
   DATABASE_URL: DB_URL,
   EMAIL_SWEEP_SECONDS: "5",
@@ -186,6 +189,13 @@ describe("each function reads exactly its own variables", () => {
       "SUPABASE_URL",
       "SUPABASE_JWKS_URL",
       "FUNCTIONS_PUBLIC_URL",
+    ],
+    operations: [
+      "SUPABASE_SERVICE_ROLE_KEY",
+      "SUPABASE_JWT_SECRET",
+      "SUPABASE_URL",
+      "SUPABASE_JWKS_URL",
+      "OPS_HEALTH_CACHE_SECONDS",
     ],
   };
 

@@ -3,6 +3,9 @@ import postgres from "postgres";
 /** The SQL client every function uses: the `postgres` package. */
 export type Sql = postgres.Sql;
 
+/** A piece of SQL built with the tag, to splice into another query. */
+export type Fragment = postgres.Fragment;
+
 /** Options of {@link createSql}. */
 export interface SqlOptions {
   /** Shown in pg_stat_activity, so an operator can tell the functions apart. */

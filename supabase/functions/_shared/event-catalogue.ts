@@ -1,7 +1,7 @@
 /**
  * Every event type an endpoint can subscribe to: the domain events, plus the operational
- * ones the delivery system emits itself. Keep in step with what triggers and
- * complete_webhook_deliveries publish, and with the README's event catalogue.
+ * ones the delivery system and the health monitor emit themselves. Keep in step with what
+ * triggers, complete_webhook_deliveries and ops_health publish, and with the README's event catalogue.
  */
 export const EVENT_CATALOGUE = [
   "order.created",
@@ -33,6 +33,8 @@ export const EVENT_CATALOGUE = [
   "endpoint.disabled",
   "message.attempt.exhausted",
   "webhook.test",
+  "alert.opened",
+  "alert.resolved",
 ] as const;
 
 /** One type of the catalogue. */

@@ -41,6 +41,8 @@ const SEVERITY: Record<SecurityKind, "info" | "warning"> = {
   // A request to a source id that does not exist or is disabled: a scanner, or a provider still
   // pointed at a source someone removed.
   unknown_source: "warning",
+  // A valid credential that may not do this: a user on an admin API, a tenant reaching past its own.
+  forbidden: "warning",
 };
 
 /**

@@ -59,8 +59,8 @@ export function createAuthenticator(credentials: CallerCredentials): (req: Reque
   };
 }
 
-/** The caller if it may use the API; otherwise the 403 it gets. */
+/** The caller if it may use the API; otherwise the 403 it gets, recorded as a security event. */
 export function authorized(caller: Caller): AuthorizedCaller {
-  if (caller.kind === "refused") throw new HttpError(403, "forbidden", caller.reason);
+  if (caller.kind === "refused") throw new HttpError(403, "forbidden", caller.reason, { security: "forbidden" });
   return caller;
 }

@@ -7,7 +7,8 @@ export type SecurityKind =
   | "payload_too_large"
   | "malformed_payload"
   | "ssrf_blocked"
-  | "unknown_source";
+  | "unknown_source"
+  | "forbidden";
 
 /** Options of an {@link HttpError} beyond its status, code and message. */
 export interface HttpErrorOptions {
@@ -39,7 +40,10 @@ export class HttpError extends Error {
   }
 }
 
-/** Builds a JSON response and stamps it with the request id. */
+/**
+ * Builds a JSON response and stamps it with the request id. A string body with a non-JSON
+ * content type (Prometheus' text format) is sent as it is.
+ */
 export function jsonResponse(
   status: number,
   body: unknown,
@@ -48,7 +52,9 @@ export function jsonResponse(
 ): Response {
   // 204, 205 and 304 must not carry a body; a Response with one throws.
   const empty = status === 204 || status === 205 || status === 304;
-  return new Response(empty ? null : JSON.stringify(body), {
+  const raw = typeof body === "string" &&
+    !(headers["content-type"] ?? "application/json").startsWith("application/json");
+  return new Response(empty ? null : raw ? body as string : JSON.stringify(body), {
     status,
     headers: {
       "content-type": "application/json; charset=utf-8",

@@ -1,0 +1,13 @@
+import { z } from "zod";
+import { baseVariables, jwtVariables, serviceRoleVariables } from "./base.ts";
+
+/** operations' variables: who may call it, and how long a computed health is reused. */
+export const operationsConfig = z.object({
+  ...baseVariables,
+  ...serviceRoleVariables,
+  ...jwtVariables,
+  OPS_HEALTH_CACHE_SECONDS: z.coerce.number().int().min(0).max(600).default(30),
+});
+
+/** operations' settings. */
+export type OperationsConfig = z.infer<typeof operationsConfig>;

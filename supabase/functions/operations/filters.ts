@@ -1,0 +1,47 @@
+import { z } from "zod";
+import type { Sql } from "../_shared/db.ts";
+import type { AuthorizedCaller } from "../_shared/http/caller-auth.ts";
+
+/** Inbound event statuses. */
+const STATUS = z.enum(["pending", "processed", "ignored", "unmatched", "failed"]);
+
+/**
+ * Which inbound events a bulk action touches: any combination of provider (`stripe`,
+ * `resend`, `source:<id>`), source id, status, type, a received-at range and explicit ids.
+ * An empty filter means every event, which the row limit then refuses without dry_run.
+ */
+export const eventFilter = z.strictObject({
+  provider: z.string().regex(/^(stripe|resend|source:[0-9a-f-]{36})$/).optional(),
+  source_id: z.guid().optional(),
+  status: z.union([STATUS, z.array(STATUS).min(1).max(5)]).optional(),
+  type: z.string().min(1).max(200).optional(),
+  from: z.iso.datetime({ offset: true }).optional(),
+  to: z.iso.datetime({ offset: true }).optional(),
+  ids: z.array(z.string().regex(/^[1-9]\d{0,18}$/, "must be an event's numeric id")).min(1).max(1000).optional(),
+});
+
+/** A validated event filter. */
+export type EventFilter = z.infer<typeof eventFilter>;
+
+/**
+ * The filter as SQL over `public.webhook_events e`, scoped to the caller: a tenant's admin
+ * reaches only its own sources' events, never Stripe's, Resend's or another tenant's.
+ */
+export function eventWhere(sql: Sql, caller: AuthorizedCaller, filter: EventFilter, statuses?: string[]) {
+  const status = filter.status === undefined
+    ? statuses
+    : [filter.status].flat().filter((s) => !statuses || statuses.includes(s));
+  return sql`
+    ${
+    caller.kind === "tenant"
+      ? sql`e.source_id in (select s.id from public.webhook_sources s where s.tenant_id = ${caller.tenantId})`
+      : sql`true`
+  }
+    ${filter.provider ? sql`and e.provider = ${filter.provider}` : sql``}
+    ${filter.source_id ? sql`and e.source_id = ${filter.source_id}` : sql``}
+    ${status ? sql`and e.status = any(${status}::text[])` : sql``}
+    ${filter.type ? sql`and e.event_type = ${filter.type}` : sql``}
+    ${filter.from ? sql`and e.received_at >= ${filter.from}::timestamptz` : sql``}
+    ${filter.to ? sql`and e.received_at < ${filter.to}::timestamptz` : sql``}
+    ${filter.ids ? sql`and e.id = any(${filter.ids}::bigint[])` : sql``}`;
+}
