@@ -1,5 +1,6 @@
 import { benchAnalytics } from "./analytics.ts";
 import { benchEmail } from "./email.ts";
+import { benchHealth } from "./health.ts";
 import { benchInbound } from "./inbound.ts";
 import { benchOutbound } from "./outbound.ts";
 import { benchStripeWebhook } from "./stripe-webhook.ts";
@@ -11,6 +12,7 @@ const BENCHES: Record<string, () => Promise<void>> = {
   outbound: benchOutbound,
   analytics: benchAnalytics,
   inbound: benchInbound,
+  health: benchHealth,
 };
 
 const names = process.argv.slice(2);

@@ -228,6 +228,17 @@ GRANT SELECT, UPDATE, USAGE ON SEQUENCE public.ops_alerts_id_seq TO authenticate
 GRANT SELECT, UPDATE, USAGE ON SEQUENCE public.ops_alerts_id_seq TO service_role;
 COMMENT ON TABLE public.ops_alerts IS 'Health alerts: one row per failing check while it stays open (first and last seen), acknowledged or resolved by operators.';
 
+CREATE TABLE public.ops_retention (
+  kind text NOT NULL,
+  days integer NOT NULL,
+  CONSTRAINT ops_retention_days_check CHECK (((days >= 7) AND (days <= 3650))),
+  CONSTRAINT ops_retention_pkey PRIMARY KEY (kind)
+);
+ALTER TABLE public.ops_retention ENABLE ROW LEVEL SECURITY;
+CREATE POLICY "no api access" ON public.ops_retention AS PERMISSIVE FOR ALL TO anon, authenticated USING (false) WITH CHECK (false);
+GRANT DELETE, INSERT, MAINTAIN, REFERENCES, SELECT, TRIGGER, TRUNCATE, UPDATE ON TABLE public.ops_retention TO service_role;
+COMMENT ON TABLE public.ops_retention IS 'Days each kind of row is kept; ops_retention() and the cleanup action apply them.';
+
 CREATE TABLE public.ops_thresholds (
   check_name text NOT NULL,
   applies_to text NOT NULL,
@@ -290,6 +301,7 @@ CREATE TABLE public.outbound_events (
   CONSTRAINT outbound_events_pkey PRIMARY KEY (id),
   CONSTRAINT outbound_events_type_check CHECK ((type ~ '^[a-z][a-z_]*(\.[a-z][a-z_]*)+$'::text))
 );
+CREATE INDEX outbound_events_created_brin ON public.outbound_events USING brin (created_at);
 CREATE INDEX outbound_events_tenant_created ON public.outbound_events USING btree (tenant_id, created_at DESC);
 ALTER TABLE public.outbound_events ENABLE ROW LEVEL SECURITY;
 CREATE POLICY "no api access" ON public.outbound_events AS PERMISSIVE FOR ALL TO anon, authenticated USING (false) WITH CHECK (false);
@@ -318,6 +330,7 @@ CREATE TABLE public.security_events (
   CONSTRAINT security_events_pkey PRIMARY KEY (id),
   CONSTRAINT security_events_severity_check CHECK ((severity = ANY (ARRAY['info'::text, 'warning'::text, 'critical'::text])))
 );
+CREATE INDEX security_events_created_brin ON public.security_events USING brin (created_at);
 CREATE INDEX security_events_source_recent ON public.security_events USING btree (source, created_at DESC);
 ALTER TABLE public.security_events ENABLE ROW LEVEL SECURITY;
 CREATE POLICY "no api access" ON public.security_events AS PERMISSIVE FOR ALL TO anon, authenticated USING (false) WITH CHECK (false);
@@ -510,6 +523,7 @@ END) STORED,
   CONSTRAINT webhook_events_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'processed'::text, 'ignored'::text, 'unmatched'::text, 'failed'::text])))
 );
 CREATE INDEX webhook_events_attention ON public.webhook_events USING btree (provider, status, received_at DESC) WHERE (status = ANY (ARRAY['failed'::text, 'unmatched'::text]));
+CREATE INDEX webhook_events_backlog ON public.webhook_events USING btree (provider, received_at) WHERE (status = ANY (ARRAY['pending'::text, 'failed'::text, 'unmatched'::text]));
 CREATE INDEX webhook_events_pending ON public.webhook_events USING btree (source_id, next_attempt_at) WHERE (status = 'pending'::text);
 CREATE INDEX webhook_events_received_brin ON public.webhook_events USING brin (received_at);
 CREATE INDEX webhook_events_recent_duplicates ON public.webhook_events USING btree (last_duplicate_at) WHERE (last_duplicate_at IS NOT NULL);
@@ -1675,6 +1689,51 @@ AS $function$
 $function$;
 GRANT EXECUTE ON FUNCTION public.ops_check_value(p_check text, p_figures jsonb) TO service_role;
 
+CREATE OR REPLACE FUNCTION public.ops_cleanup_batch(p_table text, p_success_days integer, p_failure_days integer, p_limit integer, p_dry_run boolean DEFAULT false)
+ RETURNS integer
+ LANGUAGE plpgsql
+ SET search_path TO ''
+AS $function$
+declare
+  v_success timestamptz := now() - make_interval(days => p_success_days);
+  v_failure timestamptz := now() - make_interval(days => p_failure_days);
+  v_security timestamptz;
+  v_audit timestamptz;
+  v_where text;
+  v_count integer;
+begin
+  select now() - make_interval(days => days) into v_security from public.ops_retention where kind = 'security_events';
+  select now() - make_interval(days => days) into v_audit from public.ops_retention where kind = 'audits';
+  v_where := case p_table
+    when 'webhook_events' then
+      '(t.status in (''processed'', ''ignored'') and t.received_at < $1) or (t.status in (''failed'', ''unmatched'') and t.received_at < $2)'
+    when 'email_queue' then
+      '(t.status in (''sent'', ''delivered'', ''bounced'', ''complained'', ''suppressed'', ''canceled'') and t.created_at < $1)'
+      ' or (t.status in (''failed'', ''dead'') and t.created_at < $2)'
+    when 'webhook_deliveries' then
+      '(t.status = ''SUCCESS'' and t.created_at < $1) or (t.status in (''FAILED'', ''RETRY_EXHAUSTED'') and t.created_at < $2)'
+    when 'outbound_events' then
+      't.created_at < $1 and not exists (select 1 from public.webhook_deliveries d where d.event_id = t.id)'
+    when 'security_events' then
+      '(t.kind <> ''ops_action'' and t.created_at < $3) or (t.kind = ''ops_action'' and t.created_at < $4)'
+  end;
+  if v_where is null then
+    raise exception 'retention does not cover %', p_table;
+  end if;
+  if p_dry_run then
+    execute format('select count(*) from public.%I t where %s', p_table, v_where)
+      into v_count using v_success, v_failure, v_security, v_audit;
+  else
+    execute format('with gone as (delete from public.%I d where d.ctid = any(array('
+                   'select t.ctid from public.%I t where %s limit $5)) returning 1) select count(*) from gone',
+                   p_table, p_table, v_where)
+      into v_count using v_success, v_failure, v_security, v_audit, p_limit;
+  end if;
+  return v_count;
+end;
+$function$;
+GRANT EXECUTE ON FUNCTION public.ops_cleanup_batch(p_table text, p_success_days integer, p_failure_days integer, p_limit integer, p_dry_run boolean) TO service_role;
+
 CREATE OR REPLACE FUNCTION public.ops_component_figures(p_window_minutes integer)
  RETURNS TABLE(component text, kind text, name text, tenant_id uuid, figures jsonb)
  LANGUAGE sql
@@ -1831,10 +1890,15 @@ CREATE OR REPLACE FUNCTION public.ops_health(p_window_minutes integer)
  SET search_path TO ''
 AS $function$
 declare
+  v_figures jsonb;
   v_components jsonb;
   v_checks jsonb;
 begin
-  with figures as (select * from public.ops_component_figures(p_window_minutes)),
+  -- Computed once: the checks and the answer both read these rows.
+  select jsonb_agg(to_jsonb(f)) into v_figures from public.ops_component_figures(p_window_minutes) f;
+  with figures as (
+    select * from jsonb_to_recordset(v_figures) as f (component text, kind text, name text, tenant_id uuid, figures jsonb)
+  ),
   checks as (
     select f.component, f.tenant_id, t.check_name, t.alert_type, t.severity, t.threshold, t.direction,
            replace(t.recommendation, '{threshold}', t.threshold::text) as recommendation,
@@ -1879,7 +1943,7 @@ begin
            'by_type', coalesce(t.by_type, '[]'::jsonb))
          order by f.kind, f.component)
   into v_components
-  from public.ops_component_figures(p_window_minutes) f
+  from jsonb_to_recordset(v_figures) as f (component text, kind text, name text, tenant_id uuid, figures jsonb)
   left join public.ops_inbound_types(p_window_minutes) t on t.component = f.component
   left join lateral (
     select count(*) filter (where not (c ->> 'passed')::boolean)::integer as failing,
@@ -1920,6 +1984,43 @@ AS $function$
   group by t.provider
 $function$;
 GRANT EXECUTE ON FUNCTION public.ops_inbound_types(p_window_minutes integer) TO service_role;
+
+CREATE OR REPLACE FUNCTION public.ops_retention(p_batches integer DEFAULT 50)
+ RETURNS jsonb
+ LANGUAGE plpgsql
+ SET search_path TO ''
+AS $function$
+declare
+  v_success integer;
+  v_failure integer;
+  v_table text;
+  v_deleted integer;
+  v_batch integer;
+  v_report jsonb := '{}'::jsonb;
+begin
+  select days into v_success from public.ops_retention where kind = 'successes';
+  select days into v_failure from public.ops_retention where kind = 'failures';
+  foreach v_table in array public.ops_retention_tables() loop
+    v_deleted := 0;
+    for i in 1 .. p_batches loop
+      v_batch := public.ops_cleanup_batch(v_table, v_success, v_failure, 5000);
+      v_deleted := v_deleted + v_batch;
+      exit when v_batch < 5000;
+    end loop;
+    v_report := v_report || jsonb_build_object(v_table, v_deleted);
+  end loop;
+  return v_report;
+end;
+$function$;
+GRANT EXECUTE ON FUNCTION public.ops_retention(p_batches integer) TO service_role;
+
+CREATE OR REPLACE FUNCTION public.ops_retention_tables()
+ RETURNS text[]
+ LANGUAGE sql
+ IMMUTABLE
+ SET search_path TO ''
+AS $function$ select array['webhook_events', 'email_queue', 'webhook_deliveries', 'outbound_events', 'security_events'] $function$;
+GRANT EXECUTE ON FUNCTION public.ops_retention_tables() TO service_role;
 
 CREATE OR REPLACE FUNCTION public.ops_status(p_failing integer)
  RETURNS text
@@ -2291,6 +2392,21 @@ CREATE OR REPLACE FUNCTION public.schedule_ops_health()
  SET search_path TO ''
 AS $function$ select public.schedule_sweep('ops-health', 'select public.ops_health(60)') $function$;
 GRANT EXECUTE ON FUNCTION public.schedule_ops_health() TO service_role;
+
+CREATE OR REPLACE FUNCTION public.schedule_ops_retention()
+ RETURNS boolean
+ LANGUAGE plpgsql
+ SET search_path TO ''
+AS $function$
+begin
+  if not exists (select 1 from pg_catalog.pg_extension where extname = 'pg_cron') then
+    return false;
+  end if;
+  execute 'select cron.schedule($1, $2, $3)' using 'ops-retention', '17 * * * *', 'select public.ops_retention()';
+  return true;
+end;
+$function$;
+GRANT EXECUTE ON FUNCTION public.schedule_ops_retention() TO service_role;
 
 CREATE OR REPLACE FUNCTION public.schedule_sweep(p_job text, p_command text)
  RETURNS boolean

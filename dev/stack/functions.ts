@@ -68,6 +68,8 @@ export function spawnFunction(name: string, env: Record<string, string>, functio
         ...(process.env.DENO_DIR ? { DENO_DIR: process.env.DENO_DIR } : {}),
         DENO_NO_UPDATE_CHECK: "1",
         NO_COLOR: "1",
+        // Names the function's spans when OTEL_DENO is on (see span-printer.ts); inert otherwise.
+        OTEL_SERVICE_NAME: name,
         ...env,
         DENO_SERVE_ADDRESS: "tcp:127.0.0.1:0",
       },

@@ -3,6 +3,7 @@ import { exitInOneLine } from "./exit-in-one-line.ts";
 import { join } from "node:path";
 import { LOCAL_DIR } from "./paths.ts";
 import { preflight } from "./preflight.ts";
+import { formatSpan, otelEnv, startSpanReceiver } from "./span-printer.ts";
 import { startStack, type StackEnv } from "./stack.ts";
 
 /** Fixed local addresses, as `supabase start` uses them. */
@@ -48,6 +49,12 @@ async function main() {
   const functionEnv = Object.fromEntries(
     PASSTHROUGH.filter((key) => process.env[key]).map((key) => [key, process.env[key] as string]),
   );
+  // `npm start -- --otel` (or OTEL_DENO=true): every function exports its spans to a local
+  // receiver that prints them, one line each.
+  const spanReceiver = process.argv.includes("--otel") || process.env.OTEL_DENO === "true"
+    ? await startSpanReceiver((span) => log(formatSpan(span)))
+    : null;
+  if (spanReceiver) Object.assign(functionEnv, otelEnv(spanReceiver.endpoint));
   const stack = await startStack({
     localDir: LOCAL_DIR,
     gatewayPort: GATEWAY_PORT,
@@ -67,6 +74,7 @@ async function main() {
   console.log(`Mail inbox (Resend stand-in): ${stack.env.RESEND_BASE_URL}`);
   console.log(`Written to ${file}:\n`);
   console.log(envFile(stack.env));
+  if (spanReceiver) console.log(`Tracing on: spans print here (OTLP receiver at ${spanReceiver.endpoint}).`);
   console.log("Press Ctrl-C to stop.");
 
   let stopping = false;
@@ -75,6 +83,7 @@ async function main() {
     stopping = true;
     log(`${signal}: stopping functions, gateway and Postgres...`);
     await stack.stop();
+    await spanReceiver?.stop();
     log("stopped.");
     process.exit(0);
   };

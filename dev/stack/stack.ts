@@ -9,6 +9,7 @@ import { startEmbeddedPostgres } from "./postgres.ts";
 import { startResendStandIn } from "../resend/server.ts";
 import { loadOrCreateSecrets, signRoleKey } from "./secrets.ts";
 import { type SupervisedFunction, superviseFunction } from "./supervisor.ts";
+import { LOCAL_CRON_JOBS, startCron } from "./cron.ts";
 import { startWakeups } from "./wakeups.ts";
 import { affectedFunctions, newFunctions, watchFiles } from "./watch.ts";
 
@@ -186,6 +187,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         },
       ], options.wakeups.sweepSeconds, log);
       stops.push(() => wakeups.stop());
+      const cron = startCron(dbUrl, LOCAL_CRON_JOBS, log);
+      stops.push(() => cron.stop());
     }
 
     return {

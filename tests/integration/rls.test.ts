@@ -31,6 +31,9 @@ const SEED_VALUES: Record<string, Record<string, string>> = {
   "public.email_queue": { recipient: "rls-probe@example.com" },
   "public.webhook_endpoints": { secret: `whsec_${"A".repeat(32)}` },
   "public.outbound_events": { type: "rls.probe" },
+  "public.ops_retention": { days: "30" },
+  "public.ops_thresholds": { applies_to: "component", direction: "max", severity: "INFO" },
+  "public.ops_alerts": { severity: "INFO", status: "open" },
 };
 
 const me = randomUUID();

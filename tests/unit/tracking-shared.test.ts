@@ -5,6 +5,7 @@ import { originMatcher, withCors } from "../../supabase/functions/_shared/http/c
 import type { Sql } from "../../supabase/functions/_shared/db.ts";
 import { createIpHasher } from "../../supabase/functions/_shared/ip-hash.ts";
 import { createJwtVerifier } from "../../supabase/functions/_shared/http/jwt-verifier.ts";
+import { createLogger } from "../../supabase/functions/_shared/log.ts";
 import { startJwksIssuer } from "../helpers/jwks.ts";
 
 const SECRET = "unit-test-jwt-secret-0123456789";
@@ -45,8 +46,11 @@ describe("originMatcher", () => {
 });
 
 describe("withCors", () => {
-  const handler = withCors({ allowedOrigins: ["https://shop.example"], methods: ["POST"] }, () =>
-    Promise.resolve(new Response("{}", { status: 201 })));
+  const handler = withCors(
+    { allowedOrigins: ["https://shop.example"], methods: ["POST"] },
+    () => Promise.resolve(new Response("{}", { status: 201 })),
+    { fn: "f", logger: createLogger({}, { sink: () => {} }) },
+  );
 
   it("passes requests without an Origin through without CORS headers", async () => {
     const res = await handler(new Request("https://f.example/", { method: "POST" }));

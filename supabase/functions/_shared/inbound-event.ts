@@ -1,6 +1,7 @@
 import { isTransientDbError } from "./db.ts";
 import { HttpError } from "./http/errors.ts";
 import type { HandlerResult, RequestContext } from "./http/pipeline.ts";
+import { inSpan } from "./telemetry/tracing.ts";
 
 /** What recording a provider event did: stored status, effect outcome, and whether it was a redelivery. */
 export interface RecordResult {
@@ -10,14 +11,35 @@ export interface RecordResult {
   error: string | null;
 }
 
+/** Which event a record is of, for its trace span: `stripe`, `resend` or `source:<id>`, and the event's id and type. */
+export interface RecordedEventKey {
+  provider: string;
+  id: string;
+  type: string;
+}
+
 /**
  * Runs `apply` (record the event and apply its effect, one transaction). If the effect
  * raises, that transaction has rolled back whole; `recordFailure` then keeps the event,
  * marked failed with the reason, in a transaction of its own, so the provider's redelivery
  * applies it. A transient database error is rethrown (503): nothing was stored, and the
- * provider's retry starts from scratch.
+ * provider's retry starts from scratch. Both run in a `webhook.record` span whose `outcome`
+ * is the stored status.
  */
-export async function applyOrRecordFailure(
+export function applyOrRecordFailure(
+  event: RecordedEventKey,
+  apply: () => Promise<Omit<RecordResult, "error">>,
+  recordFailure: (error: string) => Promise<unknown>,
+): Promise<RecordResult> {
+  const attributes = { provider: event.provider, "event.id": event.id, "event.type": event.type };
+  return inSpan("webhook.record", attributes, async (span) => {
+    const result = await applyOrFailure(apply, recordFailure);
+    span.setAttributes({ outcome: result.status, duplicate: result.duplicate });
+    return result;
+  });
+}
+
+async function applyOrFailure(
   apply: () => Promise<Omit<RecordResult, "error">>,
   recordFailure: (error: string) => Promise<unknown>,
 ): Promise<RecordResult> {

@@ -3,10 +3,10 @@ import type { Sql } from "../_shared/db.ts";
 import { type BrowserCaller, createBrowserAuthenticator } from "../_shared/http/browser-auth.ts";
 import { authorized, type Caller, createAuthenticator } from "../_shared/http/caller-auth.ts";
 import { type CorsPolicy, withCors } from "../_shared/http/cors.ts";
-import { errorResponse, HttpError } from "../_shared/http/errors.ts";
+import { refuseWithAccess, unmatchedRoute } from "../_shared/http/access-log.ts";
+import { HttpError } from "../_shared/http/errors.ts";
 import type { JwtKeys } from "../_shared/http/jwt-verifier.ts";
 import { createHandler, type PipelineDeps } from "../_shared/http/pipeline.ts";
-import { requestIdOf } from "../_shared/http/request-id.ts";
 import { createPostgresRateLimiter, type RateLimitPolicy } from "../_shared/rate-limit.ts";
 import { requestFacts } from "../_shared/tracking/event-row.ts";
 import { ingestBatch } from "./ingest.ts";
@@ -39,12 +39,14 @@ const NAME = "analytics-service";
 function metric<Q extends z.ZodType>(
   deps: AnalyticsServiceDeps,
   authenticate: (req: Request) => Promise<Caller>,
+  which: string,
   schema: Q,
   run: (sql: Sql, query: z.output<Q>) => Promise<unknown>,
 ) {
   return createHandler<Caller, z.output<Q>>({
     name: NAME,
     methods: ["GET"],
+    pattern: `/metrics/${which}`,
     // The query string is the input of a GET, validated like a body (400 before 403).
     authenticate: async (ctx) => ({
       principal: await authenticate(ctx.req),
@@ -81,10 +83,10 @@ export function createAnalyticsServiceHandler(deps: AnalyticsServiceDeps): (req:
     jwksUrl: deps.jwt.jwksUrl,
   });
   const metrics: Record<string, (req: Request) => Promise<Response>> = {
-    events: metric(deps, authenticateAdmin, eventsQuery, eventCounts),
-    shares: metric(deps, authenticateAdmin, sharesQuery, shareCounts),
-    "top-content": metric(deps, authenticateAdmin, topContentQuery, topContent),
-    funnel: metric(deps, authenticateAdmin, funnelQuery, funnel),
+    events: metric(deps, authenticateAdmin, "events", eventsQuery, eventCounts),
+    shares: metric(deps, authenticateAdmin, "shares", sharesQuery, shareCounts),
+    "top-content": metric(deps, authenticateAdmin, "top-content", topContentQuery, topContent),
+    funnel: metric(deps, authenticateAdmin, "funnel", funnelQuery, funnel),
   };
 
   const route = (req: Request) => {
@@ -93,10 +95,16 @@ export function createAnalyticsServiceHandler(deps: AnalyticsServiceDeps): (req:
     if (name === NAME && section === "metrics" && rest.length === 0 && Object.hasOwn(metrics, which ?? "")) {
       return metrics[which](req);
     }
-    return Promise.resolve(errorResponse(
+    const entry = { fn: NAME, route: unmatchedRoute(req, NAME), startedAt: performance.now() };
+    return Promise.resolve(refuseWithAccess(
+      deps.logger,
+      req,
+      entry,
       new HttpError(404, "not_found", `POST /${NAME}, or GET /${NAME}/metrics/{${Object.keys(metrics).join("|")}}.`),
-      requestIdOf(req),
     ));
   };
-  return withCors({ allowedOrigins: deps.cors.allowedOrigins, methods: ["GET", "POST"] }, route);
+  return withCors({ allowedOrigins: deps.cors.allowedOrigins, methods: ["GET", "POST"] }, route, {
+    fn: NAME,
+    logger: deps.logger,
+  });
 }

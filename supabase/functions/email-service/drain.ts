@@ -1,9 +1,10 @@
 import type { Logger } from "../_shared/log.ts";
 import type { RateLimiter, RateLimitPolicy } from "../_shared/rate-limit.ts";
 import { runPool } from "../_shared/run-pool.ts";
+import { inSpan } from "../_shared/telemetry/tracing.ts";
 import type { EmailJob, EmailQueue } from "./queue.ts";
 import { renderTemplate, TemplateError } from "./render.ts";
-import type { EmailSender, OutgoingEmail } from "./sender.ts";
+import type { EmailSender, OutgoingEmail, SendOutcome } from "./sender.ts";
 
 /** What a drain needs. */
 export interface DrainDeps {
@@ -45,13 +46,14 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * Claims due jobs and sends them until the queue is empty or the budget is spent. Each
  * request's Idempotency-Key is written to the jobs before the request, so whatever happens
  * next (a timeout, a crash, a lost answer) the retry is the same request and Resend replays
- * it instead of sending again.
+ * it instead of sending again. Each claim, provider request and settlement has its trace span
+ * (`email.claim`, `email.send`, `email.complete`).
  */
 export async function drain(deps: DrainDeps): Promise<DrainReport> {
   const report: DrainReport = { claimed: 0, sent: 0, retried: 0, throttled: 0, failed: 0, requests: 0 };
   const deadline = Date.now() + deps.budgetMs;
   while (Date.now() < deadline) {
-    const jobs = await deps.queue.claim(deps.workerId, deps.batchSize * deps.concurrency, deps.leaseSeconds);
+    const jobs = await claim(deps);
     if (jobs.length === 0) break;
     report.claimed += jobs.length;
     const groups = await prepareGroups(deps, jobs, report);
@@ -110,6 +112,15 @@ async function prepareGroups(deps: DrainDeps, jobs: EmailJob[], report: DrainRep
   return groups;
 }
 
+function claim(deps: DrainDeps): Promise<EmailJob[]> {
+  const limit = deps.batchSize * deps.concurrency;
+  return inSpan("email.claim", { "batch.limit": limit }, async (span) => {
+    const jobs = await deps.queue.claim(deps.workerId, limit, deps.leaseSeconds);
+    span.setAttribute("batch.size", jobs.length);
+    return jobs;
+  });
+}
+
 async function waitForToken(deps: DrainDeps): Promise<void> {
   for (;;) {
     const decision = await deps.takeToken("resend:requests", deps.providerPolicy);
@@ -122,7 +133,20 @@ async function sendGroup(deps: DrainDeps, group: Group, report: DrainReport): Pr
   const ids = group.jobs.map((job) => job.id);
   await waitForToken(deps);
   report.requests++;
-  const outcome = await deps.send(group.emails, group.key);
+  const attributes = { provider: "resend", "batch.size": ids.length };
+  const outcome = await inSpan("email.send", attributes, async (span) => {
+    const sent = await deps.send(group.emails, group.key);
+    span.setAttribute("outcome", sent.kind);
+    return sent;
+  });
+  // Settling a rejected batch is sending its emails one by one, each settled in its own span.
+  if (outcome.kind === "rejected" && group.jobs.length > 1) return await isolateRejected(deps, group, report);
+  await inSpan("email.complete", { ...attributes, outcome: outcome.kind }, () => settle(deps, group, outcome, report));
+}
+
+// Records what became of one request's jobs; what each outcome means is SendOutcome's.
+async function settle(deps: DrainDeps, group: Group, outcome: SendOutcome, report: DrainReport): Promise<void> {
+  const ids = group.jobs.map((job) => job.id);
   switch (outcome.kind) {
     case "sent":
       await deps.queue.complete(ids, outcome.messageIds);
@@ -146,16 +170,16 @@ async function sendGroup(deps: DrainDeps, group: Group, report: DrainReport): Pr
       deps.log.error("email provider refused the request", { key: group.key, error: outcome.error });
       return;
     case "rejected":
-      if (group.jobs.length === 1) {
-        await deps.queue.fail(ids, "failed", outcome.error);
-        report.failed++;
-        return;
-      }
-      // Batches are all-or-nothing: find the bad email by sending each one on its own.
-      for (const [i, job] of group.jobs.entries()) {
-        const single = { key: crypto.randomUUID(), jobs: [job], emails: [group.emails[i]] };
-        await deps.queue.assignSendKey([job.id], single.key);
-        await sendGroup(deps, single, report);
-      }
+      await deps.queue.fail(ids, "failed", outcome.error);
+      report.failed += ids.length;
+  }
+}
+
+// Batches are all-or-nothing: find the bad email by sending each one on its own.
+async function isolateRejected(deps: DrainDeps, group: Group, report: DrainReport): Promise<void> {
+  for (const [i, job] of group.jobs.entries()) {
+    const single = { key: crypto.randomUUID(), jobs: [job], emails: [group.emails[i]] };
+    await deps.queue.assignSendKey([job.id], single.key);
+    await sendGroup(deps, single, report);
   }
 }

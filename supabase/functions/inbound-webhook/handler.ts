@@ -1,5 +1,5 @@
-import { errorResponse, HttpError } from "../_shared/http/errors.ts";
-import { requestIdOf } from "../_shared/http/request-id.ts";
+import { refuseWithAccess, unmatchedRoute } from "../_shared/http/access-log.ts";
+import { HttpError } from "../_shared/http/errors.ts";
 import { pathSegments } from "../_shared/http/router.ts";
 import { createProcessHandler, type ProcessDeps } from "./process.ts";
 import { createReceiveHandler, type ReceiveDeps } from "./receive.ts";
@@ -16,10 +16,13 @@ export function createInboundWebhookHandler(deps: InboundWebhookDeps): (req: Req
   const receive = createReceiveHandler(deps);
   const process = createProcessHandler(deps);
   return (req) => {
+    const startedAt = performance.now();
     const segments = pathSegments("inbound-webhook", new URL(req.url).pathname);
     if (segments?.length === 0) return process(req);
     if (segments?.length === 1) return receive(req);
-    const requestId = requestIdOf(req);
-    return Promise.resolve(errorResponse(new HttpError(404, "not_found", "No such route."), requestId));
+    const route = { fn: "inbound-webhook", route: unmatchedRoute(req, "inbound-webhook"), startedAt };
+    return Promise.resolve(
+      refuseWithAccess(deps.logger, req, route, new HttpError(404, "not_found", "No such route.")),
+    );
   };
 }

@@ -3,6 +3,7 @@ import type { Sql } from "../_shared/db.ts";
 import { HttpError } from "../_shared/http/errors.ts";
 import { createHandler, type PipelineDeps, type RequestContext } from "../_shared/http/pipeline.ts";
 import { answerRecordedEvent } from "../_shared/inbound-event.ts";
+import { inSpan } from "../_shared/telemetry/tracing.ts";
 import { isUuid } from "../_shared/uuid.ts";
 import { SCHEMES } from "../_shared/webhook-verify/schemes.ts";
 import type { VerifierKind, Verify } from "../_shared/webhook-verify/types.ts";
@@ -65,6 +66,7 @@ export function createReceiveHandler(deps: ReceiveDeps): (req: Request) => Promi
   return createHandler({
     name: "inbound-webhook",
     methods: ["POST"],
+    pattern: "/:id",
     mediaTypes: ["application/json", FORM],
     authenticate: async (ctx, rawBody) => {
       const id = ctx.url.pathname.split("/").filter(Boolean).at(-1);
@@ -75,7 +77,13 @@ export function createReceiveHandler(deps: ReceiveDeps): (req: Request) => Promi
       if (!accepted.some((type) => type === contentType)) {
         throw new HttpError(415, "unsupported_media_type", `This source takes ${accepted.join(" or ")}.`);
       }
-      return { principal: await verified(deps, ctx, cached, rawBody) };
+      const attributes = { provider: `source:${cached.id}`, verifier: cached.verifier };
+      const principal = await inSpan("webhook.verify", attributes, async (span) => {
+        const result = await verified(deps, ctx, cached, rawBody);
+        span.setAttribute("outcome", "verified");
+        return result;
+      });
+      return { principal };
     },
     schema: z.unknown(),
     handle: async ({ ctx, principal: { source, signedId }, body, rawBody }) => {

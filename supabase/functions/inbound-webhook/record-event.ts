@@ -19,6 +19,7 @@ export interface InboundEvent {
 export function recordInboundEvent(sql: Sql, event: InboundEvent, requestId: string): Promise<RecordResult> {
   const payload = "json" in event.payload ? jsonbFromText(sql, event.payload.json) : jsonb(sql, event.payload.form);
   return applyOrRecordFailure(
+    { provider: `source:${event.sourceId}`, id: event.id, type: event.type },
     async () => {
       const [row] = await sql<Omit<RecordResult, "error">[]>`
         select status, outcome, duplicate

@@ -1,6 +1,10 @@
 import { z } from "zod";
 import type { Sql } from "../_shared/db.ts";
 import type { AuthorizedCaller } from "../_shared/http/caller-auth.ts";
+import { isBigintId } from "../_shared/http/cursor.ts";
+
+/** An inbound event's id (webhook_events.id, a bigint) as text. */
+export const eventId = z.string().refine(isBigintId, "must be an event's numeric id");
 
 /** Inbound event statuses. */
 const STATUS = z.enum(["pending", "processed", "ignored", "unmatched", "failed"]);
@@ -17,7 +21,7 @@ export const eventFilter = z.strictObject({
   type: z.string().min(1).max(200).optional(),
   from: z.iso.datetime({ offset: true }).optional(),
   to: z.iso.datetime({ offset: true }).optional(),
-  ids: z.array(z.string().regex(/^[1-9]\d{0,18}$/, "must be an event's numeric id")).min(1).max(1000).optional(),
+  ids: z.array(eventId).min(1).max(1000).optional(),
 });
 
 /** A validated event filter. */

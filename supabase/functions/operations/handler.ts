@@ -14,6 +14,7 @@ function createLiveHandler(deps: PipelineDeps & { sql: Sql }): (req: Request) =>
   return createHandler({
     name: "operations",
     methods: ["GET"],
+    pattern: "/health/live",
     authenticate: () => Promise.resolve({ principal: "anyone" }),
     schema: z.object({}),
     handle: async ({ ctx }) => {

@@ -1,6 +1,7 @@
 import type { Sql } from "../_shared/db.ts";
 import { createHandler, type PipelineDeps } from "../_shared/http/pipeline.ts";
 import { answerRecordedEvent } from "../_shared/inbound-event.ts";
+import { inSpan } from "../_shared/telemetry/tracing.ts";
 import { DEFAULT_TOLERANCE_SECONDS } from "../_shared/webhook-verify/failures.ts";
 import { standardWebhooksId } from "../_shared/webhook-verify/standard-webhooks.ts";
 import { resendEventSchema } from "./event-schema.ts";
@@ -24,17 +25,20 @@ export function createResendWebhookHandler(deps: ResendWebhookDeps): (req: Reque
     name: "resend-webhook",
     methods: ["POST"],
     // The principal is the delivery: its svix-id, which the signature covers, is the event's unique id.
-    authenticate: (ctx, rawBody) =>
-      Promise.resolve({
-        principal: standardWebhooksId({
+    authenticate: async (ctx, rawBody) => ({
+      principal: await inSpan("webhook.verify", { provider: "resend" }, (span) => {
+        const svixId = standardWebhooksId({
           rawBody,
           headers: ctx.req.headers,
           url: ctx.url,
           secrets: deps.secrets,
           options: {},
           toleranceSeconds: DEFAULT_TOLERANCE_SECONDS,
-        }),
+        });
+        span.setAttributes({ outcome: "verified", "event.id": svixId });
+        return Promise.resolve(svixId);
       }),
+    }),
     schema: resendEventSchema,
     handle: async ({ ctx, principal: svixId, body: event, rawBody }) => {
       const effect = planResendEvent(event);

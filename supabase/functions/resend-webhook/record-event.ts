@@ -18,6 +18,7 @@ export function recordResendEvent(
   requestId: string,
 ): Promise<RecordResult> {
   return applyOrRecordFailure(
+    { provider: "resend", id: svixId, type: event.type },
     async () => {
       const [row] = await sql<Omit<RecordResult, "error">[]>`
         select status, outcome, duplicate from public.apply_resend_event(

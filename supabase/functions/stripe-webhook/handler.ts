@@ -1,6 +1,7 @@
 import type { Sql } from "../_shared/db.ts";
 import { createHandler, type PipelineDeps } from "../_shared/http/pipeline.ts";
 import { answerRecordedEvent } from "../_shared/inbound-event.ts";
+import { inSpan } from "../_shared/telemetry/tracing.ts";
 import { DEFAULT_TOLERANCE_SECONDS } from "../_shared/webhook-verify/failures.ts";
 import { verifyStripeEvent } from "../_shared/webhook-verify/stripe.ts";
 import { stripeEventSchema } from "./event-schema.ts";
@@ -25,12 +26,16 @@ export function createStripeWebhookHandler(deps: StripeWebhookDeps): (req: Reque
     methods: ["POST"],
     authenticate: async (ctx, rawBody) => ({
       principal: "stripe",
-      parsed: await verifyStripeEvent(
-        rawBody,
-        ctx.req.headers.get("stripe-signature"),
-        deps.secrets,
-        DEFAULT_TOLERANCE_SECONDS,
-      ),
+      parsed: await inSpan("webhook.verify", { provider: "stripe" }, async (span) => {
+        const event = await verifyStripeEvent(
+          rawBody,
+          ctx.req.headers.get("stripe-signature"),
+          deps.secrets,
+          DEFAULT_TOLERANCE_SECONDS,
+        );
+        span.setAttribute("outcome", "verified");
+        return event;
+      }),
     }),
     schema: stripeEventSchema,
     handle: async ({ ctx, body: event, rawBody }) => {

@@ -18,6 +18,7 @@ export function recordStripeEvent(
   requestId: string,
 ): Promise<RecordResult> {
   return applyOrRecordFailure(
+    { provider: "stripe", id: event.id, type: event.type },
     async () => {
       const [row] = await sql<Omit<RecordResult, "error">[]>`
         select status, outcome, duplicate from public.apply_stripe_event(

@@ -45,5 +45,8 @@ export function createTrackSocialShareHandler(deps: TrackSocialShareDeps): (req:
     handle: ({ ctx, principal, body }) =>
       recordShare(deps.sql, body, requestFacts(ctx, principal), deps.dedupWindowSeconds),
   }, deps);
-  return withCors({ allowedOrigins: deps.cors.allowedOrigins, methods: ["POST"] }, handler);
+  return withCors({ allowedOrigins: deps.cors.allowedOrigins, methods: ["POST"] }, handler, {
+    fn: "track-social-share",
+    logger: deps.logger,
+  });
 }

@@ -1,5 +1,6 @@
 import type { Logger } from "../_shared/log.ts";
 import type { UrlCheck } from "../_shared/ssrf.ts";
+import { inSpan } from "../_shared/telemetry/tracing.ts";
 import type { AttemptRecord, ClaimedDelivery, DeliveryQueue } from "./queue.ts";
 import type { AttemptResult, SendLimits } from "./send.ts";
 import { signDelivery } from "./sign.ts";
@@ -40,7 +41,10 @@ export interface DispatchReport {
  * batches, see queue.ts), while the delivery still counts against its endpoint's cap until it
  * is recorded, since the claim counts leased rows. What an answer means (success, retry,
  * failure) and what follows is the delivery policy's, in SQL (`complete_webhook_deliveries`);
- * the dispatcher only reports what it saw.
+ * the dispatcher only reports what it saw. Each claim, send and complete has its trace span
+ * (`webhook.claim`, `webhook.send`, `webhook.complete`); under Deno with `OTEL_DENO=true` the
+ * POST itself is a `fetch` span inside `webhook.send`, and Deno puts that span's `traceparent`
+ * on the delivery.
  */
 export async function dispatch(deps: DispatchDeps): Promise<DispatchReport> {
   const report: DispatchReport = { claimed: 0, succeeded: 0, retried: 0, failed: 0 };
@@ -67,9 +71,7 @@ export async function dispatch(deps: DispatchDeps): Promise<DispatchReport> {
   const minimumClaim = Math.max(1, Math.floor(deps.concurrency / 4));
   while (Date.now() < deadline && errors.length === 0) {
     const room = deps.concurrency - sending.size;
-    const claimed = room >= minimumClaim || sending.size === 0
-      ? await deps.queue.claim(deps.workerId, room, deps.leaseSeconds, deps.cooldownSeconds)
-      : [];
+    const claimed = room >= minimumClaim || sending.size === 0 ? await claim(deps, room) : [];
     report.claimed += claimed.length;
     for (const delivery of claimed) track(sending, sendOne(deps, delivery, limits, checkUrl, record));
     if (sending.size === 0 && recording.size === 0) break;
@@ -84,6 +86,25 @@ export async function dispatch(deps: DispatchDeps): Promise<DispatchReport> {
   return report;
 }
 
+function claim(deps: DispatchDeps, room: number): Promise<ClaimedDelivery[]> {
+  return inSpan("webhook.claim", { "batch.limit": room }, async (span) => {
+    const claimed = await deps.queue.claim(deps.workerId, room, deps.leaseSeconds, deps.cooldownSeconds);
+    span.setAttribute("batch.size", claimed.length);
+    return claimed;
+  });
+}
+
+/** The span attributes of one delivery. */
+function deliveryAttributes(delivery: ClaimedDelivery) {
+  return {
+    "delivery.id": delivery.delivery_id,
+    "delivery.attempt": delivery.attempt,
+    "endpoint.id": delivery.endpoint_id,
+    "event.id": delivery.event_id,
+    "event.type": delivery.event_type,
+  };
+}
+
 async function sendOne(
   deps: DispatchDeps,
   delivery: ClaimedDelivery,
@@ -91,19 +112,35 @@ async function sendOne(
   checkUrl: (url: string) => Promise<UrlCheck>,
   record: (delivery: ClaimedDelivery, attempt: AttemptRecord) => void,
 ): Promise<void> {
+  const attempt = await inSpan("webhook.send", deliveryAttributes(delivery), async (span) => {
+    const attempt = await attemptOne(deps, delivery, limits, checkUrl);
+    const outcome = attempt.refused ? "refused" : attempt.statusCode ? String(attempt.statusCode) : "no_answer";
+    span.setAttribute("outcome", outcome);
+    return attempt;
+  });
+  // Outside the send's span: recording is its sibling, not part of the send.
+  record(delivery, attempt);
+}
+
+async function attemptOne(
+  deps: DispatchDeps,
+  delivery: ClaimedDelivery,
+  limits: SendLimits,
+  checkUrl: (url: string) => Promise<UrlCheck>,
+): Promise<AttemptRecord> {
   const startedAt = new Date();
   const check = await checkUrl(delivery.url);
   if (!check.ok) {
     // A name that does not resolve may resolve later (no answer, retried); a forbidden address
     // never becomes allowed.
-    return record(delivery, {
+    return {
       statusCode: null,
       refused: check.code !== "unresolvable",
       startedAt,
       durationMs: 0,
       responseBody: "",
       error: `refused by the SSRF guard: ${check.reason}`,
-    });
+    };
   }
 
   const headers = signDelivery(delivery.event_id, startedAt, delivery.payload, {
@@ -112,14 +149,14 @@ async function sendOne(
     legacySignature: delivery.legacy_signature,
   });
   const result = await deps.post(delivery.url, delivery.payload, headers, limits);
-  record(delivery, {
+  return {
     statusCode: result.status,
     startedAt,
     durationMs: result.durationMs,
     responseBody: result.body,
     error: result.error,
     retryAfterSeconds: result.retryAfterSeconds,
-  });
+  };
 }
 
 async function recordAttempt(
@@ -128,7 +165,11 @@ async function recordAttempt(
   attempt: AttemptRecord,
   report: DispatchReport,
 ): Promise<void> {
-  const status = await deps.queue.complete(delivery.delivery_id, attempt, deps.circuitThreshold);
+  const status = await inSpan("webhook.complete", deliveryAttributes(delivery), async (span) => {
+    const next = await deps.queue.complete(delivery.delivery_id, attempt, deps.circuitThreshold);
+    span.setAttribute("outcome", next);
+    return next;
+  });
   if (status === "SUCCESS") report.succeeded++;
   else if (status === "PENDING") report.retried++;
   else report.failed++;

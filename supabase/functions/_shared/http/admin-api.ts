@@ -2,34 +2,36 @@ import { z } from "zod";
 import type { Logger } from "../log.ts";
 import { isUuid } from "../uuid.ts";
 import type { AuthorizedCaller } from "./caller-auth.ts";
-import { errorResponse, HttpError } from "./errors.ts";
-import { requestIdOf } from "./request-id.ts";
+import { accessRoute, refuseWithAccess, unmatchedRoute } from "./access-log.ts";
+import { HttpError } from "./errors.ts";
 import { matchPattern, type Operation, pathSegments } from "./router.ts";
 import { validateOrReject } from "./validate.ts";
 
 /**
  * Serves a management API's operations under function `name`: routes by path first (unknown →
  * 404, a known path with another method → 405 with Allow), then hands the request to that
- * operation's pipeline.
+ * operation's pipeline. A refusal here writes the request's access line; the pipeline writes
+ * every other.
  */
 export function serveOperations(
   name: string,
   operations: Operation[],
   logger: Logger,
 ): (req: Request) => Promise<Response> {
-  const refuse = (req: Request, error: HttpError) => {
-    const requestId = requestIdOf(req);
-    logger.with({ requestId }).info("request refused", { status: error.status, code: error.code });
-    return Promise.resolve(errorResponse(error, requestId));
-  };
   return (req) => {
+    const startedAt = performance.now();
+    const refuse = (route: string, error: HttpError) =>
+      Promise.resolve(refuseWithAccess(logger, req, { fn: name, route, startedAt }, error));
     const segments = pathSegments(name, new URL(req.url).pathname);
     const onPath = segments ? operations.filter((op) => matchPattern(op.pattern, segments)) : [];
-    if (onPath.length === 0) return refuse(req, new HttpError(404, "not_found", "No such route."));
+    if (onPath.length === 0) {
+      return refuse(unmatchedRoute(req, name), new HttpError(404, "not_found", "No such route."));
+    }
     const op = onPath.find((candidate) => candidate.method === req.method);
     if (!op) {
       const allow = onPath.map((candidate) => candidate.method).join(", ");
-      return refuse(req, new HttpError(405, "method_not_allowed", `Use ${allow}.`, { headers: { allow } }));
+      const route = accessRoute(req.method, name, onPath[0].pattern.map((part) => `/${part}`).join(""));
+      return refuse(route, new HttpError(405, "method_not_allowed", `Use ${allow}.`, { headers: { allow } }));
     }
     return op.serve(req);
   };

@@ -1,4 +1,6 @@
-import { errorResponse, HttpError } from "./errors.ts";
+import type { Logger } from "../log.ts";
+import { logAccess, refuseWithAccess, unmatchedRoute } from "./access-log.ts";
+import { HttpError } from "./errors.ts";
 import { requestIdOf } from "./request-id.ts";
 
 /** Which browser origins may call a function, and what they may send. */
@@ -46,20 +48,29 @@ export function originMatcher(patterns: readonly string[]): (origin: string) => 
  * response (errors included, so a page can read a 429's Retry-After or a 400's details), and
  * refuses a request whose `Origin` is not allowed with 403 before any work is done. Requests
  * without an `Origin` (servers, curl) pass through: CORS is a browser's rule, not a credential.
+ * The refusal and the preflight write their access lines (as function `access.fn`); what passes
+ * through gets its own from the pipeline.
  */
-export function withCors(policy: CorsPolicy, handler: (req: Request) => Promise<Response>) {
+export function withCors(
+  policy: CorsPolicy,
+  handler: (req: Request) => Promise<Response>,
+  access: { fn: string; logger: Logger },
+) {
   const allowed = originMatcher(policy.allowedOrigins);
   const methods = [...policy.methods, "OPTIONS"].join(", ");
   return async (req: Request): Promise<Response> => {
+    const entry = { fn: access.fn, route: unmatchedRoute(req, access.fn), startedAt: performance.now() };
     const origin = req.headers.get("origin");
     if (origin !== null && !allowed(origin)) {
-      return errorResponse(
+      return refuseWithAccess(
+        access.logger,
+        req,
+        entry,
         new HttpError(
           403,
           "origin_not_allowed",
           `Origin ${origin} may not call this function; add it to CORS_ALLOWED_ORIGINS.`,
         ),
-        requestIdOf(req),
       );
     }
     const cors: Record<string, string> = origin === null ? {} : {
@@ -68,6 +79,8 @@ export function withCors(policy: CorsPolicy, handler: (req: Request) => Promise<
       vary: "Origin",
     };
     if (req.method === "OPTIONS") {
+      const log = access.logger.with({ requestId: requestIdOf(req) });
+      logAccess(log, new URL(req.url), { ...entry, status: 204, outcome: "ok" });
       return new Response(null, {
         status: 204,
         headers: {

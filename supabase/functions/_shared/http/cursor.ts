@@ -16,10 +16,10 @@ const AT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
 const BIGINT = /^[1-9]\d{0,18}$/;
 const BIGINT_MAX = 9223372036854775807n;
 
-const validId: Record<CursorId, (id: string) => boolean> = {
-  uuid: isUuid,
-  bigint: (id) => BIGINT.test(id) && BigInt(id) <= BIGINT_MAX,
-};
+/** True for the text of a positive bigint that Postgres' ::bigint cast accepts (1 to 2^63 - 1). */
+export const isBigintId = (id: string) => BIGINT.test(id) && BigInt(id) <= BIGINT_MAX;
+
+const validId: Record<CursorId, (id: string) => boolean> = { uuid: isUuid, bigint: isBigintId };
 
 /** The opaque `next_cursor` of a page ending at `cursor`. */
 export function encodeCursor(cursor: Cursor): string {

@@ -5,6 +5,7 @@ import { requestHash } from "../idempotency.ts";
 import type { Logger } from "../log.ts";
 import type { RateLimitDecision } from "../rate-limit.ts";
 import type { SecurityLogger } from "../security-logger.ts";
+import { accessRoute, logAccess } from "./access-log.ts";
 import { DEFAULT_MAX_BODY_BYTES, hasNoBody, readBodyText } from "./body.ts";
 import { clientIpOf, type ClientIpPolicy, withoutAddressHeaders } from "./client-ip.ts";
 import { errorResponse, HttpError, jsonResponse } from "./errors.ts";
@@ -39,6 +40,8 @@ export interface Route<P, B> {
   /** The function name, for logs and security events. */
   name: string;
   methods: readonly string[];
+  /** The path pattern after the function's name (`/:id/deliveries`), for the access log; none for the root. */
+  pattern?: string;
   maxBodyBytes?: number;
   /**
    * The body may be left out: an empty body of any content type, or none at all (what
@@ -100,13 +103,15 @@ function parseBody(rawBody: string, mediaType: MediaType | undefined): unknown {
  * HTTP contract's order: 405 method, 415 content type (none needed where the route's body is
  * optional and left out), 413 size, 401 authentication, 400 JSON and schema, 403
  * authorization, 409/422 idempotency, 429 rate limit; then the handler.
- * A transient database failure anywhere answers 503 so the sender retries.
+ * A transient database failure anywhere answers 503 so the sender retries. Every request,
+ * answered or refused, writes one access line (see access-log.ts).
  */
 export function createHandler<P, B>(route: Route<P, B>, deps: PipelineDeps): (req: Request) => Promise<Response> {
   const maxBytes = route.maxBodyBytes ?? deps.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const allowed = route.methods.join(", ");
 
   return async (req) => {
+    const startedAt = performance.now();
     const requestId = requestIdOf(req);
     const ctx: RequestContext = {
       req,
@@ -115,12 +120,22 @@ export function createHandler<P, B>(route: Route<P, B>, deps: PipelineDeps): (re
       clientIp: clientIpOf(req, deps.clientIp),
       log: deps.logger.with({ requestId }),
     };
+    let response: Response;
+    let outcome: string | undefined;
     try {
       if (deps.anonymizeIp) ctx.clientIp = await deps.anonymizeIp(ctx.clientIp);
-      return await run(route, ctx, maxBytes, allowed);
+      response = await run(route, ctx, maxBytes, allowed);
     } catch (error) {
-      return await fail(route, ctx, deps, error);
+      const refusal = await fail(route, ctx, deps, error);
+      outcome = refusal.code;
+      response = errorResponse(refusal, requestId);
     }
+    const routeName = accessRoute(req.method, route.name, route.pattern);
+    const { status } = response;
+    // A handler's own 4xx/5xx answer (or an idempotent replay of one) carries no code here.
+    outcome ??= status < 400 ? "ok" : status < 500 ? "refused" : "error";
+    logAccess(ctx.log, ctx.url, { fn: route.name, route: routeName, status, startedAt, outcome });
+    return response;
   };
 }
 
@@ -188,7 +203,13 @@ async function answer<P, B>(route: Route<P, B>, ctx: RequestContext, principal: 
   return jsonResponse(result.status, result.body, ctx.requestId, result.headers);
 }
 
-async function fail<P, B>(route: Route<P, B>, ctx: RequestContext, deps: PipelineDeps, error: unknown) {
+/** Logs and records `error`; resolves with the refusal to answer, whose code is the access line's outcome. */
+async function fail<P, B>(
+  route: Route<P, B>,
+  ctx: RequestContext,
+  deps: PipelineDeps,
+  error: unknown,
+): Promise<HttpError> {
   if (error instanceof HttpError) {
     const level = error.status >= 500 ? "error" : "info";
     ctx.log[level]("request refused", { status: error.status, code: error.code, message: error.message });
@@ -206,17 +227,14 @@ async function fail<P, B>(route: Route<P, B>, ctx: RequestContext, deps: Pipelin
         },
       });
     }
-    return errorResponse(error, ctx.requestId);
+    return error;
   }
   if (isTransientDbError(error)) {
     ctx.log.error("database unavailable", { error });
-    return errorResponse(
-      new HttpError(503, "service_unavailable", "The database is unavailable; retry later.", {
-        headers: { "retry-after": "5" },
-      }),
-      ctx.requestId,
-    );
+    return new HttpError(503, "service_unavailable", "The database is unavailable; retry later.", {
+      headers: { "retry-after": "5" },
+    });
   }
   ctx.log.error("unhandled error", { error });
-  return errorResponse(new HttpError(500, "internal_error", "Internal error; retry later."), ctx.requestId);
+  return new HttpError(500, "internal_error", "Internal error; retry later.");
 }

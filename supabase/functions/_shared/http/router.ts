@@ -50,6 +50,7 @@ export function operation<B>(
   const serve = createHandler<Caller, B>({
     name,
     methods: [spec.method],
+    pattern: spec.path,
     optionalBody: spec.optionalBody,
     authenticate: async (ctx) => ({ principal: await authenticate(ctx.req) }),
     schema: spec.schema,

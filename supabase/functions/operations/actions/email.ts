@@ -46,8 +46,13 @@ export const resendEmail: Action<z.infer<typeof emailId>> = {
     const [copy] = await sql<{ id: string; idempotency_key: string }[]>`
       insert into public.email_queue (template, recipient, data, idempotency_key, max_attempts)
       select q.template, q.recipient, q.data,
+             -- One past the highest earlier resend's number: a count of them would reuse a number
+             -- once retention has deleted an earlier resend.
              q.idempotency_key || ':resend:' || (
-               select count(*) + 1 from public.email_queue r where r.idempotency_key like q.idempotency_key || ':resend:%'),
+               select coalesce(max(substr(r.idempotency_key, length(q.idempotency_key) + 9)::integer), 0) + 1
+               from public.email_queue r
+               where starts_with(r.idempotency_key, q.idempotency_key || ':resend:')
+                 and substr(r.idempotency_key, length(q.idempotency_key) + 9) ~ '^[0-9]{1,9}$'),
              q.max_attempts
       from public.email_queue q where q.id = ${email_id}
       returning id, idempotency_key`;

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { HttpError } from "../../_shared/http/errors.ts";
-import { eventFilter, eventWhere } from "../filters.ts";
+import { eventFilter, eventId, eventWhere } from "../filters.ts";
 import { type Reprocessed, reprocessEvent, type StoredEvent } from "../reprocess.ts";
 import { type Action, type ActionContext, BATCH_ROWS, inBatches, refuseIfTooBroad } from "./action.ts";
 
@@ -45,7 +45,7 @@ const selectEvents = (
 
 /** `retry-event {id}`: one failed or unmatched event through the live effect code. */
 export const retryEvent: Action<{ id: string; dry_run?: boolean }> = {
-  params: z.strictObject({ id: z.string().regex(/^[1-9]\d{0,18}$/), dry_run: z.boolean().optional() }),
+  params: z.strictObject({ id: eventId, dry_run: z.boolean().optional() }),
   async run(ctx, { id, dry_run }) {
     const [event] = await selectEvents(ctx, { ids: [id] }, RETRYABLE, "0", 1);
     if (!event) {
