@@ -4,6 +4,7 @@ import { serveFunction } from "../../dev/stack/functions.ts";
 import { signStripePayload, stripeEvent } from "../../dev/stripe/fixtures.ts";
 import { signedSample } from "../../supabase/functions/_shared/webhook-verify/samples.ts";
 import { type OwnStack, startOwnStack } from "../helpers/own-stack.ts";
+import { type Receiver, startReceiver } from "../helpers/receiver.ts";
 
 // Health, alerts, metrics, liveness and reprocessing, driven by real traffic through the
 // functions. A stack of its own: health is about everything in the database, and retry and
@@ -158,6 +159,64 @@ describe("GET /operations/health", () => {
   });
 });
 
+describe("email and partner endpoints", () => {
+  const worker = (name: string, action: string) =>
+    fetch(`${base}/${name}`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${SERVICE()}` },
+      body: JSON.stringify({ action }),
+    }).then((r) => r.json());
+  let receiver: Receiver;
+  beforeAll(async () => {
+    receiver = await startReceiver();
+  });
+  afterAll(() => receiver.close());
+
+  it("email fails its checks when emails fail to render, through the real drain", async () => {
+    for (let i = 0; i < 11; i++) {
+      await own.sql`select public.enqueue_email('password_reset', ${`ops-${i}@example.com`}, '{}'::jsonb, ${randomUUID()})`;
+    }
+    await worker("email-service", "drain");
+    const health = await call("GET", "operations/health");
+    const email = health.body.components.find((c: { component: string }) => c.component === "email");
+    expect(email).toMatchObject({ status: "DEGRADED", figures: { failed: 11, success_rate: 0 } });
+    expect(email.failing.sort()).toEqual(["recent_failures", "success_rate"]);
+  });
+
+  it("an endpoint that refuses every delivery is down, failing and slow, as partners measure it", async () => {
+    receiver.answer("/refuses", { status: 400 });
+    const [endpoint] = await own.sql`
+      insert into public.webhook_endpoints (url, event_types, secret)
+      values (${receiver.url("/refuses")}, ${["production.*"]}, ${`whsec_${randomBytes(24).toString("base64")}`})
+      returning id`;
+    for (let i = 0; i < 7; i++) {
+      await own.sql`select public.publish_event('production.completed', null, ${own.sql.json({ order_id: randomUUID(), quantity: i })})`;
+    }
+    await worker("webhook-dispatcher", "dispatch");
+    expect(receiver.received("/refuses")).toHaveLength(7);
+    const check = async () => {
+      const health = await call("GET", "operations/health");
+      return health.body.components.find((c: { component: string }) => c.component === `endpoint:${endpoint.id}`);
+    };
+    let down = await check();
+    expect(down.figures).toMatchObject({ total: 7, failed: 7, failure_rate: 1, consecutive_failures: 7 });
+    expect(down.failing.sort()).toEqual(["endpoint_consecutive_failures", "endpoint_failure_rate"]);
+    expect(down.status).toBe("DEGRADED");
+    // The response-time check, with a threshold every real answer exceeds: three failing checks.
+    await own.sql`update public.ops_thresholds set threshold = 0 where check_name = 'endpoint_response_ms'`;
+    try {
+      down = await check();
+      expect(down.status).toBe("CRITICAL");
+    } finally {
+      await own.sql`update public.ops_thresholds set threshold = 5000 where check_name = 'endpoint_response_ms'`;
+    }
+    const [alert] = await own.sql`
+      select alert_type, severity from public.ops_alerts
+      where component = ${`endpoint:${endpoint.id}`} and check_name = 'endpoint_consecutive_failures'`;
+    expect(alert).toEqual({ alert_type: "ENDPOINT_DOWN", severity: "CRITICAL" });
+  });
+});
+
 describe("alerts", () => {
   it("are published to partners as alert.opened, and can be acknowledged and resolved", async () => {
     await own.sql`
@@ -192,7 +251,9 @@ describe("GET /operations/metrics", () => {
     expect(metrics.headers.get("content-type")).toMatch(/^text\/plain; version=0.0.4/);
     expect(metrics.body).toContain("# TYPE commerce_items_total gauge");
     expect(metrics.body).toMatch(new RegExp(`commerce_items_total\\{component="source:${quiet.id}",kind="source",name="ops"\\} 1\\n`));
-    expect(metrics.body).toMatch(/commerce_health_status\{component="email",kind="email"\} 0/);
+    const email = (await call("GET", "operations/health")).body.components.find((c: { component: string }) => c.component === "email");
+    const level = { HEALTHY: 0, DEGRADED: 1, CRITICAL: 2 }[email.status as "HEALTHY"];
+    expect(metrics.body).toContain(`commerce_health_status{component="email",kind="email"} ${level}\n`);
     expect((await call("GET", "operations/metrics", { token: null })).status).toBe(401);
   });
 });
