@@ -2386,6 +2386,21 @@ CREATE OR REPLACE FUNCTION public.schedule_inbound_sweep()
 AS $function$ select public.schedule_sweep('inbound-events-sweep', 'select public.wake_inbound_worker()') $function$;
 GRANT EXECUTE ON FUNCTION public.schedule_inbound_sweep() TO service_role;
 
+CREATE OR REPLACE FUNCTION public.schedule_job(p_job text, p_schedule text, p_command text)
+ RETURNS boolean
+ LANGUAGE plpgsql
+ SET search_path TO ''
+AS $function$
+begin
+  if not exists (select 1 from pg_catalog.pg_extension where extname = 'pg_cron') then
+    return false;
+  end if;
+  execute 'select cron.schedule($1, $2, $3)' using p_job, p_schedule, p_command;
+  return true;
+end;
+$function$;
+GRANT EXECUTE ON FUNCTION public.schedule_job(p_job text, p_schedule text, p_command text) TO service_role;
+
 CREATE OR REPLACE FUNCTION public.schedule_ops_health()
  RETURNS boolean
  LANGUAGE sql
@@ -2395,32 +2410,16 @@ GRANT EXECUTE ON FUNCTION public.schedule_ops_health() TO service_role;
 
 CREATE OR REPLACE FUNCTION public.schedule_ops_retention()
  RETURNS boolean
- LANGUAGE plpgsql
+ LANGUAGE sql
  SET search_path TO ''
-AS $function$
-begin
-  if not exists (select 1 from pg_catalog.pg_extension where extname = 'pg_cron') then
-    return false;
-  end if;
-  execute 'select cron.schedule($1, $2, $3)' using 'ops-retention', '17 * * * *', 'select public.ops_retention()';
-  return true;
-end;
-$function$;
+AS $function$ select public.schedule_job('ops-retention', '17 * * * *', 'select public.ops_retention()') $function$;
 GRANT EXECUTE ON FUNCTION public.schedule_ops_retention() TO service_role;
 
 CREATE OR REPLACE FUNCTION public.schedule_sweep(p_job text, p_command text)
  RETURNS boolean
- LANGUAGE plpgsql
+ LANGUAGE sql
  SET search_path TO ''
-AS $function$
-begin
-  if not exists (select 1 from pg_catalog.pg_extension where extname = 'pg_cron') then
-    return false;
-  end if;
-  execute 'select cron.schedule($1, ''* * * * *'', $2)' using p_job, p_command;
-  return true;
-end;
-$function$;
+AS $function$ select public.schedule_job(p_job, '* * * * *', p_command) $function$;
 GRANT EXECUTE ON FUNCTION public.schedule_sweep(p_job text, p_command text) TO service_role;
 
 CREATE OR REPLACE FUNCTION public.schedule_tracking_prune()

@@ -531,8 +531,10 @@ begin
 end;
 $$;
 
--- Hourly where pg_cron is installed (see ops_retention for why hourly and bounded).
-create function public.schedule_ops_retention() returns boolean
+-- Schedules `p_command` on the cron `p_schedule` under `p_job` if pg_cron is installed; returns
+-- whether it did. The one place that asks for pg_cron: schedule_sweep (every minute) now
+-- delegates here too.
+create function public.schedule_job(p_job text, p_schedule text, p_command text) returns boolean
 language plpgsql
 set search_path = ''
 as $$
@@ -540,10 +542,21 @@ begin
   if not exists (select 1 from pg_catalog.pg_extension where extname = 'pg_cron') then
     return false;
   end if;
-  execute 'select cron.schedule($1, $2, $3)' using 'ops-retention', '17 * * * *', 'select public.ops_retention()';
+  execute 'select cron.schedule($1, $2, $3)' using p_job, p_schedule, p_command;
   return true;
 end;
 $$;
+
+create or replace function public.schedule_sweep(p_job text, p_command text) returns boolean
+language sql
+set search_path = ''
+as $$ select public.schedule_job(p_job, '* * * * *', p_command) $$;
+
+-- Hourly (see ops_retention for why hourly and bounded).
+create function public.schedule_ops_retention() returns boolean
+language sql
+set search_path = ''
+as $$ select public.schedule_job('ops-retention', '17 * * * *', 'select public.ops_retention()') $$;
 
 select public.schedule_ops_retention();
 
@@ -551,5 +564,5 @@ revoke execute on function public.ops_component_figures(integer), public.ops_inb
   public.ops_check_value(text, jsonb), public.ops_status(integer), public.ops_health(integer),
   public.schedule_ops_health(), public.ops_retention_tables(),
   public.ops_cleanup_batch(text, integer, integer, integer, boolean), public.ops_retention(integer),
-  public.schedule_ops_retention()
+  public.schedule_ops_retention(), public.schedule_job(text, text, text)
   from public, anon, authenticated;

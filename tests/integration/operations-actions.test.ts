@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { signStripePayload, stripeEvent } from "../../dev/stripe/fixtures.ts";
-import { signedSample } from "../../supabase/functions/_shared/webhook-verify/samples.ts";
+import { type HmacSource, operationsClient } from "../helpers/operations.ts";
 import { type OwnStack, startOwnStack } from "../helpers/own-stack.ts";
 
 // The repair actions of /operations/actions/<name>, on a stack of their own: cleanup, retry,
@@ -10,6 +10,7 @@ import { type OwnStack, startOwnStack } from "../helpers/own-stack.ts";
 let own: OwnStack;
 let base: string;
 const SERVICE = () => own.stack.env.SUPABASE_SERVICE_ROLE_KEY;
+const { call, source, sample, post } = operationsClient(() => own);
 
 beforeAll(async () => {
   own = await startOwnStack("operations-actions", { LOG_LEVEL: "error", OPS_HEALTH_CACHE_SECONDS: "0" });
@@ -31,23 +32,6 @@ afterAll(async () => {
   await own?.close();
 });
 
-async function call(method: string, path: string, options: { body?: unknown; token?: string | null } = {}) {
-  const token = options.token === undefined ? SERVICE() : options.token;
-  const response = await fetch(`${base}/${path}`, {
-    method,
-    headers: {
-      ...(token ? { authorization: `Bearer ${token}` } : {}),
-      ...(options.body === undefined ? {} : { "content-type": "application/json" }),
-    },
-    body: options.body === undefined ? undefined : JSON.stringify(options.body),
-  });
-  const text = await response.text();
-  let body: any = text;
-  try {
-    body = JSON.parse(text);
-  } catch { /* not JSON */ }
-  return { status: response.status, body, headers: response.headers };
-}
 
 /** Runs an action; answers the response and its one audit row's details. */
 async function act(name: string, body?: unknown, token?: string | null) {
@@ -69,18 +53,7 @@ async function ok(name: string, body: Record<string, unknown>, touched: number, 
   return response.body;
 }
 
-async function source(fields: Record<string, unknown>) {
-  const created = await call("POST", "webhook-sources", { body: { name: "ops", verifier: "hmac", event_id: "$.id", ...fields } });
-  expect(created.status, JSON.stringify(created.body)).toBe(201);
-  return created.body as { id: string; url: string; secret: string; verifier_options: Record<string, unknown> };
-}
-type Source = Awaited<ReturnType<typeof source>>;
-
-const sample = (s: Source, type?: string) =>
-  signedSample({ kind: "hmac", secret: s.secret, options: s.verifier_options, url: s.url, type });
-
-const post = (request: { url: string; headers: Record<string, string>; body: string }) =>
-  fetch(request.url, { method: "POST", headers: request.headers, body: request.body }).then((r) => r.status);
+type Source = HmacSource;
 
 const flag = async (name: string, on: boolean) => {
   if (on) await own.sql`insert into ops_test.flags values (${name}) on conflict do nothing`;

@@ -2,7 +2,7 @@ import { randomBytes, randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { serveFunction } from "../../dev/stack/functions.ts";
 import { signStripePayload, stripeEvent } from "../../dev/stripe/fixtures.ts";
-import { signedSample } from "../../supabase/functions/_shared/webhook-verify/samples.ts";
+import { operationsClient } from "../helpers/operations.ts";
 import { type OwnStack, startOwnStack } from "../helpers/own-stack.ts";
 import { type Receiver, startReceiver } from "../helpers/receiver.ts";
 
@@ -12,6 +12,7 @@ import { type Receiver, startReceiver } from "../helpers/receiver.ts";
 let own: OwnStack;
 let base: string;
 const SERVICE = () => own.stack.env.SUPABASE_SERVICE_ROLE_KEY;
+const { call, source, sample, post } = operationsClient(() => own);
 
 beforeAll(async () => {
   own = await startOwnStack("operations-test", { LOG_LEVEL: "error", OPS_HEALTH_CACHE_SECONDS: "0" });
@@ -33,37 +34,7 @@ afterAll(async () => {
   await own?.close();
 });
 
-async function call(method: string, path: string, options: { body?: unknown; token?: string | null } = {}) {
-  const token = options.token === undefined ? SERVICE() : options.token;
-  const response = await fetch(`${base}/${path}`, {
-    method,
-    headers: {
-      ...(token ? { authorization: `Bearer ${token}` } : {}),
-      ...(options.body === undefined ? {} : { "content-type": "application/json" }),
-    },
-    body: options.body === undefined ? undefined : JSON.stringify(options.body),
-  });
-  const text = await response.text();
-  let body: any = text;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    // Prometheus text
-  }
-  return { status: response.status, body, headers: response.headers };
-}
 
-async function source(fields: Record<string, unknown>) {
-  const created = await call("POST", "webhook-sources", { body: { name: "ops", verifier: "hmac", event_id: "$.id", ...fields } });
-  expect(created.status, JSON.stringify(created.body)).toBe(201);
-  return created.body as { id: string; url: string; secret: string; verifier_options: Record<string, unknown> };
-}
-
-const sample = (s: Awaited<ReturnType<typeof source>>, type?: string) =>
-  signedSample({ kind: "hmac", secret: s.secret, options: s.verifier_options, url: s.url, type });
-
-const post = (request: { url: string; headers: Record<string, string>; body: string }) =>
-  fetch(request.url, { method: "POST", headers: request.headers, body: request.body }).then((r) => r.status);
 
 async function component(id: string) {
   const health = await call("GET", "operations/health?window=60");

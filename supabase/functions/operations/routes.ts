@@ -1,20 +1,16 @@
 import type { Sql } from "../_shared/db.ts";
-import { emptyBody, queryOf } from "../_shared/http/admin-api.ts";
-import { createAuthenticator } from "../_shared/http/caller-auth.ts";
+import { type AdminCredentials, adminOperations, emptyBody, queryOf } from "../_shared/http/admin-api.ts";
 import { HttpError } from "../_shared/http/errors.ts";
-import type { JwtKeys } from "../_shared/http/jwt-verifier.ts";
 import type { PipelineDeps } from "../_shared/http/pipeline.ts";
-import { type Operation, operation, type OperationSpec } from "../_shared/http/router.ts";
+import type { Operation, OperationSpec } from "../_shared/http/router.ts";
 import { alertStore } from "./alerts.ts";
 import { healthAnswer, type HealthCache, visibleTo } from "./health.ts";
 import { prometheusText } from "./metrics.ts";
 import { alertsQuery, healthQuery } from "./schema.ts";
 
 /** What the operations API needs. */
-export interface OperationsDeps extends PipelineDeps {
+export interface OperationsDeps extends PipelineDeps, AdminCredentials {
   sql: Sql;
-  serviceRoleKey?: string;
-  jwt: JwtKeys;
   health: HealthCache;
 }
 
@@ -32,12 +28,7 @@ export function operationsRoutes(
   deps: OperationsDeps,
   extra: (op: <B>(spec: OperationSpec<B>) => Operation) => Operation[],
 ): Operation[] {
-  const authenticate = createAuthenticator({
-    serviceRoleKey: deps.serviceRoleKey,
-    jwtSecret: deps.jwt.secret,
-    jwksUrl: deps.jwt.jwksUrl,
-  });
-  const op = <B>(spec: OperationSpec<B>) => operation(NAME, spec, authenticate, deps);
+  const op = adminOperations(NAME, deps);
   const alerts = alertStore(deps.sql);
 
   return [

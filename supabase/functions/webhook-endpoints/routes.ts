@@ -1,11 +1,17 @@
 import type { Sql } from "../_shared/db.ts";
 import { HttpError } from "../_shared/http/errors.ts";
 import type { PipelineDeps } from "../_shared/http/pipeline.ts";
-import { defined, emptyBody, idParam, ownTenant, queryOf } from "../_shared/http/admin-api.ts";
+import {
+  type AdminCredentials,
+  adminOperations,
+  defined,
+  emptyBody,
+  idParam,
+  ownTenant,
+  queryOf,
+} from "../_shared/http/admin-api.ts";
 import type { Resolver, UrlPolicy } from "../_shared/ssrf.ts";
-import { createAuthenticator } from "../_shared/http/caller-auth.ts";
-import type { JwtKeys } from "../_shared/http/jwt-verifier.ts";
-import { type Operation, operation, type OperationSpec } from "../_shared/http/router.ts";
+import type { Operation } from "../_shared/http/router.ts";
 import {
   createEndpointBody,
   listDeliveriesQuery,
@@ -20,10 +26,8 @@ import { endpointStore } from "./store.ts";
 import { acceptableEndpointUrl } from "./url.ts";
 
 /** What the webhook-endpoints function needs. */
-export interface WebhookEndpointsDeps extends PipelineDeps {
+export interface WebhookEndpointsDeps extends PipelineDeps, AdminCredentials {
   sql: Sql;
-  serviceRoleKey?: string;
-  jwt: JwtKeys;
   urlPolicy: UrlPolicy;
   /** The SSRF guard's resolver; the system's by default, a fake in unit tests. */
   resolve?: Resolver;
@@ -36,13 +40,8 @@ const noDelivery = () => new HttpError(404, "not_found", "No delivery with this 
 /** Every operation of the management API, each wired into the shared request pipeline. */
 export function endpointOperations(deps: WebhookEndpointsDeps): Operation[] {
   const store = endpointStore(deps.sql);
-  const authenticate = createAuthenticator({
-    serviceRoleKey: deps.serviceRoleKey,
-    jwtSecret: deps.jwt.secret,
-    jwksUrl: deps.jwt.jwksUrl,
-  });
   const checkUrl = (raw: string) => acceptableEndpointUrl(raw, deps.urlPolicy, deps.resolve);
-  const op = <B>(spec: OperationSpec<B>) => operation("webhook-endpoints", spec, authenticate, deps);
+  const op = adminOperations("webhook-endpoints", deps);
 
   return [
     op({

@@ -1,10 +1,17 @@
 import type { Sql } from "../_shared/db.ts";
-import { defined, emptyBody, idParam, ownTenant, queryOf } from "../_shared/http/admin-api.ts";
-import { type AuthorizedCaller, createAuthenticator } from "../_shared/http/caller-auth.ts";
+import {
+  type AdminCredentials,
+  adminOperations,
+  defined,
+  emptyBody,
+  idParam,
+  ownTenant,
+  queryOf,
+} from "../_shared/http/admin-api.ts";
+import type { AuthorizedCaller } from "../_shared/http/caller-auth.ts";
 import { HttpError } from "../_shared/http/errors.ts";
-import type { JwtKeys } from "../_shared/http/jwt-verifier.ts";
 import type { PipelineDeps } from "../_shared/http/pipeline.ts";
-import { type Operation, operation, type OperationSpec } from "../_shared/http/router.ts";
+import type { Operation } from "../_shared/http/router.ts";
 import { rotationInProgress } from "../_shared/secret-rotation.ts";
 import { SCHEMES } from "../_shared/webhook-verify/schemes.ts";
 import type { VerifierKind } from "../_shared/webhook-verify/types.ts";
@@ -21,10 +28,8 @@ import { sourceStore, type SourceView } from "./store.ts";
 import { sendTest } from "./send-test.ts";
 
 /** What the webhook-sources function needs. */
-export interface WebhookSourcesDeps extends PipelineDeps {
+export interface WebhookSourcesDeps extends PipelineDeps, AdminCredentials {
   sql: Sql;
-  serviceRoleKey?: string;
-  jwt: JwtKeys;
   /** The functions' public base URL (…/functions/v1): sources' URLs are built on it. */
   publicUrl: string;
   /** How test samples are sent; fetch by default. */
@@ -38,12 +43,7 @@ const noSource = () => new HttpError(404, "not_found", "No inbound source with t
 /** Every operation of the sources API, each wired into the shared request pipeline. */
 export function sourceOperations(deps: WebhookSourcesDeps): Operation[] {
   const store = sourceStore(deps.sql);
-  const authenticate = createAuthenticator({
-    serviceRoleKey: deps.serviceRoleKey,
-    jwtSecret: deps.jwt.secret,
-    jwksUrl: deps.jwt.jwksUrl,
-  });
-  const op = <B>(spec: OperationSpec<B>) => operation(NAME, spec, authenticate, deps);
+  const op = adminOperations(NAME, deps);
   const urlOf = (id: string) => `${deps.publicUrl}/inbound-webhook/${id}`;
   // What every answer shows of a source: its URL, and whether requests to it are verified at all.
   // The caller's source named by the path, or its 404.

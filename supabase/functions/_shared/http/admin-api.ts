@@ -1,10 +1,12 @@
 import { z } from "zod";
 import type { Logger } from "../log.ts";
 import { isUuid } from "../uuid.ts";
-import type { AuthorizedCaller } from "./caller-auth.ts";
+import { type AuthorizedCaller, createAuthenticator } from "./caller-auth.ts";
+import type { JwtKeys } from "./jwt-verifier.ts";
+import type { PipelineDeps } from "./pipeline.ts";
 import { accessRoute, refuseWithAccess, unmatchedRoute } from "./access-log.ts";
 import { HttpError } from "./errors.ts";
-import { matchPattern, type Operation, pathSegments } from "./router.ts";
+import { matchPattern, type Operation, operation, type OperationSpec, pathSegments } from "./router.ts";
 import { validateOrReject } from "./validate.ts";
 
 /**
@@ -35,6 +37,25 @@ export function serveOperations(
     }
     return op.serve(req);
   };
+}
+
+/** What an admin API authenticates its callers with. */
+export interface AdminCredentials {
+  serviceRoleKey?: string;
+  jwt: JwtKeys;
+}
+
+/** An admin API's operation builder: each operation takes the service role key or an admin JWT (see createAuthenticator). */
+export function adminOperations(
+  name: string,
+  deps: PipelineDeps & AdminCredentials,
+): <B>(spec: OperationSpec<B>) => Operation {
+  const authenticate = createAuthenticator({
+    serviceRoleKey: deps.serviceRoleKey,
+    jwtSecret: deps.jwt.secret,
+    jwksUrl: deps.jwt.jwksUrl,
+  });
+  return (spec) => operation(name, spec, authenticate, deps);
 }
 
 /** The body of GET and DELETE, and of action routes that take nothing: none, or `{}`. */
