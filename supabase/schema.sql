@@ -142,9 +142,11 @@ CREATE TABLE public.email_queue (
   CONSTRAINT email_queue_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'sending'::text, 'sent'::text, 'delivered'::text, 'bounced'::text, 'complained'::text, 'failed'::text, 'dead'::text, 'suppressed'::text, 'canceled'::text]))),
   CONSTRAINT email_queue_template_fkey FOREIGN KEY (template) REFERENCES public.email_templates(key)
 );
+CREATE INDEX email_queue_created ON public.email_queue USING btree (created_at DESC, id DESC);
 CREATE INDEX email_queue_created_brin ON public.email_queue USING brin (created_at);
 CREATE INDEX email_queue_due ON public.email_queue USING btree (next_attempt_at) WHERE (status = 'pending'::text);
 CREATE INDEX email_queue_leased ON public.email_queue USING btree (locked_until) WHERE (status = 'sending'::text);
+CREATE INDEX email_queue_recipient ON public.email_queue USING btree (recipient, created_at DESC, id DESC);
 CREATE INDEX email_queue_send_key ON public.email_queue USING btree (send_key) WHERE (send_key IS NOT NULL);
 ALTER TABLE public.email_queue ENABLE ROW LEVEL SECURITY;
 CREATE POLICY "no api access" ON public.email_queue AS PERMISSIVE FOR ALL TO anon, authenticated USING (false) WITH CHECK (false);
@@ -331,6 +333,7 @@ CREATE TABLE public.security_events (
   CONSTRAINT security_events_severity_check CHECK ((severity = ANY (ARRAY['info'::text, 'warning'::text, 'critical'::text])))
 );
 CREATE INDEX security_events_created_brin ON public.security_events USING brin (created_at);
+CREATE INDEX security_events_ops_actions ON public.security_events USING btree (created_at DESC, id DESC) WHERE (kind = 'ops_action'::text);
 CREATE INDEX security_events_source_recent ON public.security_events USING btree (source, created_at DESC);
 ALTER TABLE public.security_events ENABLE ROW LEVEL SECURITY;
 CREATE POLICY "no api access" ON public.security_events AS PERMISSIVE FOR ALL TO anon, authenticated USING (false) WITH CHECK (false);
@@ -524,10 +527,12 @@ END) STORED,
 );
 CREATE INDEX webhook_events_attention ON public.webhook_events USING btree (provider, status, received_at DESC) WHERE (status = ANY (ARRAY['failed'::text, 'unmatched'::text]));
 CREATE INDEX webhook_events_backlog ON public.webhook_events USING btree (provider, received_at) WHERE (status = ANY (ARRAY['pending'::text, 'failed'::text, 'unmatched'::text]));
+CREATE INDEX webhook_events_event_id ON public.webhook_events USING btree (event_id);
 CREATE INDEX webhook_events_pending ON public.webhook_events USING btree (source_id, next_attempt_at) WHERE (status = 'pending'::text);
+CREATE INDEX webhook_events_received ON public.webhook_events USING btree (received_at DESC, id DESC);
 CREATE INDEX webhook_events_received_brin ON public.webhook_events USING brin (received_at);
 CREATE INDEX webhook_events_recent_duplicates ON public.webhook_events USING btree (last_duplicate_at) WHERE (last_duplicate_at IS NOT NULL);
-CREATE INDEX webhook_events_resend_unmatched_message ON public.webhook_events USING btree ((((payload -> 'data'::text) ->> 'email_id'::text))) WHERE ((provider = 'resend'::text) AND (status = 'unmatched'::text));
+CREATE INDEX webhook_events_resend_message ON public.webhook_events USING btree ((((payload -> 'data'::text) ->> 'email_id'::text))) WHERE (provider = 'resend'::text);
 CREATE INDEX webhook_events_source_received ON public.webhook_events USING btree (source_id, received_at DESC, id DESC) WHERE (source_id IS NOT NULL);
 ALTER TABLE public.webhook_events ENABLE ROW LEVEL SECURITY;
 CREATE POLICY "no api access" ON public.webhook_events AS PERMISSIVE FOR ALL TO anon, authenticated USING (false) WITH CHECK (false);
@@ -1883,6 +1888,40 @@ AS $function$
   from summed s
 $function$;
 GRANT EXECUTE ON FUNCTION public.ops_component_figures(p_window_minutes integer) TO service_role;
+
+CREATE OR REPLACE FUNCTION public.ops_event_series(p_window_minutes integer, p_bucket_minutes integer, p_component text DEFAULT NULL::text, p_tenant_id uuid DEFAULT NULL::uuid)
+ RETURNS TABLE(bucket_start timestamp with time zone, total bigint, processed bigint, failed bigint)
+ LANGUAGE sql
+ STABLE
+ SET search_path TO ''
+AS $function$
+  with size as (select make_interval(mins => p_bucket_minutes) as step),
+  bounds as (
+    select pg_catalog.date_bin(size.step, now(), timestamptz '1970-01-01 00:00:00+00')
+             - (((p_window_minutes + p_bucket_minutes - 1) / p_bucket_minutes) - 1) * size.step as first,
+           size.step
+    from size
+  ),
+  buckets as (
+    select pg_catalog.generate_series(b.first, now(), b.step) as bucket_start from bounds b
+  ),
+  counted as (
+    select pg_catalog.date_bin(b.step, e.received_at, timestamptz '1970-01-01 00:00:00+00') as bucket_start,
+           count(*) as total,
+           count(*) filter (where e.status in ('processed', 'ignored')) as processed,
+           count(*) filter (where e.status in ('failed', 'unmatched')) as failed
+    from public.webhook_events e, bounds b
+    where e.received_at >= b.first
+      and (p_component is null or e.provider = p_component)
+      and (p_tenant_id is null
+           or e.source_id in (select s.id from public.webhook_sources s where s.tenant_id = p_tenant_id))
+    group by 1
+  )
+  select k.bucket_start, coalesce(c.total, 0), coalesce(c.processed, 0), coalesce(c.failed, 0)
+  from buckets k left join counted c using (bucket_start)
+  order by k.bucket_start
+$function$;
+GRANT EXECUTE ON FUNCTION public.ops_event_series(p_window_minutes integer, p_bucket_minutes integer, p_component text, p_tenant_id uuid) TO service_role;
 
 CREATE OR REPLACE FUNCTION public.ops_health(p_window_minutes integer)
  RETURNS jsonb

@@ -5,11 +5,14 @@ import { LOCAL_DIR } from "./paths.ts";
 import { preflight } from "./preflight.ts";
 import { formatSpan, otelEnv, startSpanReceiver } from "./span-printer.ts";
 import { startStack, type StackEnv } from "./stack.ts";
+import { buildDashboard } from "../dashboard/build.ts";
+import { serveDashboard } from "../dashboard/serve.ts";
 
 /** Fixed local addresses, as `supabase start` uses them. */
 const GATEWAY_PORT = 54321;
 const DB_PORT = 54322;
 const MAIL_PORT = 54324;
+const DASHBOARD_PORT = 54323;
 
 // Function settings a developer may set in the shell when starting the stack.
 const PASSTHROUGH = [
@@ -43,6 +46,7 @@ async function main() {
       [GATEWAY_PORT, "functions gateway"],
       ...(databaseUrl ? [] : [[DB_PORT, "Postgres"] as [number, string]]),
       [MAIL_PORT, "Resend stand-in"],
+      [DASHBOARD_PORT, "operator dashboard"],
     ],
   });
 
@@ -67,11 +71,22 @@ async function main() {
     log,
   });
 
+  // The dashboard is built once per start (a few seconds) and served with the API proxied
+  // behind it; a build that fails is reported and leaves the rest of the stack running.
+  const dashboardDir = join(LOCAL_DIR, "dashboard");
+  const dashboard = await buildDashboard(dashboardDir, { url: "" })
+    .then(() => serveDashboard(dashboardDir, DASHBOARD_PORT, stack.env.SUPABASE_URL))
+    .catch((error) => {
+      log(`[dashboard] not served: ${error instanceof Error ? error.message : String(error)}`);
+      return null;
+    });
+
   mkdirSync(LOCAL_DIR, { recursive: true });
   const file = join(LOCAL_DIR, "stack.env");
   writeFileSync(file, envFile(stack.env), { mode: 0o600 });
   console.log(`\nLocal stack is running. Functions: ${stack.env.SUPABASE_URL}/functions/v1/<name>`);
   console.log(`Mail inbox (Resend stand-in): ${stack.env.RESEND_BASE_URL}`);
+  if (dashboard) console.log(`Operator dashboard: ${dashboard.url} (sign in with SUPABASE_SERVICE_ROLE_KEY, or npm run admin-token)`);
   console.log(`Written to ${file}:\n`);
   console.log(envFile(stack.env));
   if (spanReceiver) console.log(`Tracing on: spans print here (OTLP receiver at ${spanReceiver.endpoint}).`);
@@ -82,6 +97,7 @@ async function main() {
     if (stopping) return;
     stopping = true;
     log(`${signal}: stopping functions, gateway and Postgres...`);
+    await dashboard?.close();
     await stack.stop();
     await spanReceiver?.stop();
     log("stopped.");

@@ -13,8 +13,8 @@ const adminOf = (tenantId: string) => signJwt({ role: "authenticated", app_metad
 beforeAll(async () => {
   await sql.unsafe(`
     create schema if not exists test_sources_api;
-    create or replace function test_sources_api.wrong(jsonb, jsonb) returns integer language sql as 'select 1';
-    create or replace function test_sources_api.right(jsonb, jsonb) returns text language sql as 'select ''ok''';`);
+    create or replace function test_sources_api.wrong(jsonb, jsonb) returns integer language sql set search_path = '' as 'select 1';
+    create or replace function test_sources_api.right(jsonb, jsonb) returns text language sql set search_path = '' as 'select ''ok''';`);
 });
 
 afterAll(async () => {

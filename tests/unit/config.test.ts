@@ -138,6 +138,7 @@ describe("each function reads exactly its own variables", () => {
       "SUPABASE_JWT_SECRET",
       "SUPABASE_URL",
       "SUPABASE_JWKS_URL",
+      "CORS_ALLOWED_ORIGINS",
       "WEBHOOK_ALLOW_HTTP",
       "WEBHOOK_ALLOWED_HOSTS",
     ],
@@ -188,6 +189,7 @@ describe("each function reads exactly its own variables", () => {
       "SUPABASE_JWT_SECRET",
       "SUPABASE_URL",
       "SUPABASE_JWKS_URL",
+      "CORS_ALLOWED_ORIGINS",
       "FUNCTIONS_PUBLIC_URL",
     ],
     operations: [
@@ -195,6 +197,7 @@ describe("each function reads exactly its own variables", () => {
       "SUPABASE_JWT_SECRET",
       "SUPABASE_URL",
       "SUPABASE_JWKS_URL",
+      "CORS_ALLOWED_ORIGINS",
       "OPS_HEALTH_CACHE_SECONDS",
     ],
   };
@@ -261,6 +264,7 @@ describe("defaults", () => {
   it("webhook-endpoints and webhook-dispatcher", () => {
     expect(read("webhook-endpoints")).toEqual({
       ...BASE_DEFAULTS,
+      CORS_ALLOWED_ORIGINS: [],
       WEBHOOK_ALLOW_HTTP: false,
       WEBHOOK_ALLOWED_HOSTS: [],
     });

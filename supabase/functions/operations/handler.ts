@@ -1,4 +1,4 @@
-import { serveOperations } from "../_shared/http/admin-api.ts";
+import { serveAdminApi, serveOperations } from "../_shared/http/admin-api.ts";
 import { createHandler, type PipelineDeps } from "../_shared/http/pipeline.ts";
 import { pathSegments } from "../_shared/http/router.ts";
 import type { Sql } from "../_shared/db.ts";
@@ -27,13 +27,15 @@ function createLiveHandler(deps: PipelineDeps & { sql: Sql }): (req: Request) =>
 
 /**
  * operations: health, alerts, metrics and repair actions over everything the suite runs,
- * for operators and the dashboard (admin only), plus a public liveness probe.
+ * for operators and the dashboard (admin only, callable from the browser origins in
+ * `deps.cors`), plus a public liveness probe.
  */
 export function createOperationsHandler(deps: OperationsDeps): (req: Request) => Promise<Response> {
   const live = createLiveHandler(deps);
-  const admin = serveOperations("operations", operationsRoutes(deps, (op) => actionRoutes(deps, op)), deps.logger);
-  return (req) => {
+  const operations = operationsRoutes(deps, (op) => actionRoutes(deps, op));
+  const admin = serveOperations("operations", operations, deps.logger);
+  return serveAdminApi("operations", operations, deps, (req) => {
     const segments = pathSegments("operations", new URL(req.url).pathname);
     return segments?.join("/") === "health/live" ? live(req) : admin(req);
-  };
+  });
 }

@@ -11,5 +11,6 @@ Deno.serve(createOperationsHandler({
   ...runtime,
   jwt: jwtKeysOf(config),
   serviceRoleKey: config.SUPABASE_SERVICE_ROLE_KEY,
+  cors: { allowedOrigins: config.CORS_ALLOWED_ORIGINS },
   health: healthCache(runtime.sql, config.OPS_HEALTH_CACHE_SECONDS),
 }));

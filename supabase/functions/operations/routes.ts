@@ -1,15 +1,22 @@
 import type { Sql } from "../_shared/db.ts";
-import { type AdminCredentials, adminOperations, emptyBody, queryOf } from "../_shared/http/admin-api.ts";
+import {
+  type AdminCors,
+  type AdminCredentials,
+  adminOperations,
+  emptyBody,
+  queryOf,
+} from "../_shared/http/admin-api.ts";
 import { HttpError } from "../_shared/http/errors.ts";
 import type { PipelineDeps } from "../_shared/http/pipeline.ts";
 import type { Operation, OperationSpec } from "../_shared/http/router.ts";
 import { alertStore } from "./alerts.ts";
 import { healthAnswer, type HealthCache, visibleTo } from "./health.ts";
 import { prometheusText } from "./metrics.ts";
+import { readRoutes } from "./reads.ts";
 import { alertsQuery, healthQuery } from "./schema.ts";
 
 /** What the operations API needs. */
-export interface OperationsDeps extends PipelineDeps, AdminCredentials {
+export interface OperationsDeps extends PipelineDeps, AdminCredentials, AdminCors {
   sql: Sql;
   health: HealthCache;
 }
@@ -23,7 +30,7 @@ function alertId(value: string | undefined): number {
   return Number(value);
 }
 
-/** The admin operations: health, metrics and alerts (the actions are in actions.ts). */
+/** The admin operations: health, metrics, alerts and the dashboard's reads (reads.ts; the actions are in actions.ts). */
 export function operationsRoutes(
   deps: OperationsDeps,
   extra: (op: <B>(spec: OperationSpec<B>) => Operation) => Operation[],
@@ -81,6 +88,8 @@ export function operationsRoutes(
         },
       })
     ),
+
+    ...readRoutes(deps, op),
 
     ...extra(op),
   ];

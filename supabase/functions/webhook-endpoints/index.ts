@@ -9,5 +9,6 @@ Deno.serve(createWebhookEndpointsHandler({
   ...createRuntime("webhook-endpoints", config),
   jwt: jwtKeysOf(config),
   serviceRoleKey: config.SUPABASE_SERVICE_ROLE_KEY,
+  cors: { allowedOrigins: config.CORS_ALLOWED_ORIGINS },
   urlPolicy: { allowHttp: config.WEBHOOK_ALLOW_HTTP, allowedHosts: config.WEBHOOK_ALLOWED_HOSTS },
 }));

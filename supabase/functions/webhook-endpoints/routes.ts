@@ -2,6 +2,7 @@ import type { Sql } from "../_shared/db.ts";
 import { HttpError } from "../_shared/http/errors.ts";
 import type { PipelineDeps } from "../_shared/http/pipeline.ts";
 import {
+  type AdminCors,
   type AdminCredentials,
   adminOperations,
   defined,
@@ -26,7 +27,7 @@ import { endpointStore } from "./store.ts";
 import { acceptableEndpointUrl } from "./url.ts";
 
 /** What the webhook-endpoints function needs. */
-export interface WebhookEndpointsDeps extends PipelineDeps, AdminCredentials {
+export interface WebhookEndpointsDeps extends PipelineDeps, AdminCredentials, AdminCors {
   sql: Sql;
   urlPolicy: UrlPolicy;
   /** The SSRF guard's resolver; the system's by default, a fake in unit tests. */

@@ -1,16 +1,10 @@
 import type { Sql } from "../_shared/db.ts";
 import type { AuthorizedCaller } from "../_shared/http/caller-auth.ts";
 import { rotateSecret } from "../_shared/secret-rotation.ts";
-import { type Cursor, CURSOR_AT_FORMAT, encodeCursor } from "./cursor.ts";
+import { type Cursor, CURSOR_AT_FORMAT, type Page, pageOf } from "../_shared/http/cursor.ts";
 
 /** An endpoint as the API shows it: every column but the secrets. */
 export type EndpointView = Record<string, unknown> & { id: string };
-
-/** A page of a list, newest first. */
-export interface Page<T> {
-  data: T[];
-  next_cursor: string | null;
-}
 
 /** Columns an endpoint is shown with. `secret` and `previous_secret` are deliberately absent. */
 const ENDPOINT_COLUMNS = [
@@ -36,15 +30,6 @@ const ENDPOINT_COLUMNS = [
 ];
 
 type Paged = { id: string; cursor_at: string } & Record<string, unknown>;
-
-function page<T>(rows: Paged[], limit: number, view: (row: Record<string, unknown>) => T): Page<T> {
-  const shown = rows.slice(0, limit);
-  const last = shown.at(-1);
-  return {
-    data: shown.map(({ cursor_at: _, ...row }) => view(row)),
-    next_cursor: rows.length > limit && last ? encodeCursor({ at: last.cursor_at, id: last.id }) : null,
-  };
-}
 
 /**
  * The SQL of the management API. Every query that touches an existing row carries the
@@ -86,7 +71,7 @@ export function endpointStore(sql: Sql) {
           ${after("e", query.cursor)}
         order by e.created_at desc, e.id desc
         limit ${query.limit + 1}`;
-      return page(rows, query.limit, (row) => row as EndpointView);
+      return pageOf(rows, query.limit) as Page<EndpointView>;
     },
 
     /** One endpoint, or null when it does not exist for this caller. */
@@ -167,7 +152,8 @@ export function endpointStore(sql: Sql) {
         byDelivery.set(delivery_id, list);
         list.push(attempt);
       }
-      return page(rows, query.limit, (row) => ({ ...row, attempts: byDelivery.get(row.id as string) ?? [] }));
+      const shown = pageOf(rows, query.limit);
+      return { ...shown, data: shown.data.map((row: Paged) => ({ ...row, attempts: byDelivery.get(row.id) ?? [] })) };
     },
 
     /** Replays one delivery of this endpoint: true, false while it is in flight, null if not found. */

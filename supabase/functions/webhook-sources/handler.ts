@@ -1,12 +1,12 @@
-import { serveOperations } from "../_shared/http/admin-api.ts";
+import { serveAdminApi } from "../_shared/http/admin-api.ts";
 import { sourceOperations, type WebhookSourcesDeps } from "./routes.ts";
 
 export type { WebhookSourcesDeps } from "./routes.ts";
 
 /**
  * webhook-sources: the operators' API for inbound sources: create one and get its URL and
- * secret, change it, rotate its secret, send it a signed sample, and see its events and stats.
+ * secret, change it, rotate its secret, send it a signed sample, and see its events and stats; callable from the browser origins in `deps.cors`.
  */
 export function createWebhookSourcesHandler(deps: WebhookSourcesDeps): (req: Request) => Promise<Response> {
-  return serveOperations("webhook-sources", sourceOperations(deps), deps.logger);
+  return serveAdminApi("webhook-sources", sourceOperations(deps), deps);
 }

@@ -10,6 +10,7 @@ Deno.serve(createWebhookSourcesHandler({
   ...createRuntime("webhook-sources", config),
   jwt: jwtKeysOf(config),
   serviceRoleKey: config.SUPABASE_SERVICE_ROLE_KEY,
+  cors: { allowedOrigins: config.CORS_ALLOWED_ORIGINS },
   // SUPABASE_URL is required, so there is always a URL.
   publicUrl: functionsPublicUrl(config)!,
 }));

@@ -1,5 +1,6 @@
 import type { Sql } from "../_shared/db.ts";
 import {
+  type AdminCors,
   type AdminCredentials,
   adminOperations,
   defined,
@@ -28,7 +29,7 @@ import { sourceStore, type SourceView } from "./store.ts";
 import { sendTest } from "./send-test.ts";
 
 /** What the webhook-sources function needs. */
-export interface WebhookSourcesDeps extends PipelineDeps, AdminCredentials {
+export interface WebhookSourcesDeps extends PipelineDeps, AdminCredentials, AdminCors {
   sql: Sql;
   /** The functions' public base URL (…/functions/v1): sources' URLs are built on it. */
   publicUrl: string;

@@ -1,17 +1,11 @@
 import type { Sql } from "../_shared/db.ts";
 import type { AuthorizedCaller } from "../_shared/http/caller-auth.ts";
-import { type Cursor, CURSOR_AT_FORMAT, encodeCursor } from "../_shared/http/cursor.ts";
+import { type Cursor, CURSOR_AT_FORMAT, type Page, pageOf } from "../_shared/http/cursor.ts";
 import { rotateSecret } from "../_shared/secret-rotation.ts";
 import type { ListEventsQuery } from "./schema.ts";
 
 /** A source as the API shows it: every column but the secrets. */
 export type SourceView = Record<string, unknown> & { id: string; verifier: string };
-
-/** A page of a list, newest first. */
-export interface Page<T> {
-  data: T[];
-  next_cursor: string | null;
-}
 
 /** Columns a source is shown with. `secret` and `previous_secret` are deliberately absent. */
 const SOURCE_COLUMNS = [
@@ -36,15 +30,6 @@ const SOURCE_COLUMNS = [
 ];
 
 type Paged = { id: string; cursor_at: string } & Record<string, unknown>;
-
-function page<T>(rows: Paged[], limit: number, view: (row: Record<string, unknown>) => T): Page<T> {
-  const shown = rows.slice(0, limit);
-  const last = shown.at(-1);
-  return {
-    data: shown.map(({ cursor_at: _, ...row }) => view(row)),
-    next_cursor: rows.length > limit && last ? encodeCursor({ at: last.cursor_at, id: String(last.id) }) : null,
-  };
-}
 
 /** Counts of a source's events (see GET /webhook-sources/:id/stats). */
 export interface SourceStats {
@@ -79,7 +64,7 @@ export function sourceStore(sql: Sql) {
       caller: AuthorizedCaller,
       query: { limit: number; cursor?: Cursor; tenantId?: string },
     ): Promise<Page<SourceView>> {
-      const rows = await sql<Paged[]>`
+      const rows = await sql<(SourceView & { cursor_at: string })[]>`
         select ${columns}, to_char(s.created_at at time zone 'UTC', ${CURSOR_AT_FORMAT}) as cursor_at
         from public.webhook_sources s
         where ${scope(caller)} ${query.tenantId ? sql`and s.tenant_id = ${query.tenantId}` : sql``}
@@ -90,7 +75,7 @@ export function sourceStore(sql: Sql) {
       }
         order by s.created_at desc, s.id desc
         limit ${query.limit + 1}`;
-      return page(rows, query.limit, (row) => row as SourceView);
+      return pageOf(rows, query.limit);
     },
 
     /** One source, or null when it does not exist for this caller. */
@@ -155,7 +140,7 @@ export function sourceStore(sql: Sql) {
       }
         order by e.received_at desc, e.id desc
         limit ${query.limit + 1}`;
-      return page(rows, query.limit, (row) => row);
+      return pageOf(rows, query.limit);
     },
 
     /** Counts of the source's events; null when there is no such source. */

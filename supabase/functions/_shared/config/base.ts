@@ -43,7 +43,7 @@ export const webhookUrlVariables = {
   WEBHOOK_ALLOWED_HOSTS: list,
 };
 
-/** The origins whose pages may call the browser-facing functions. */
+/** The origins whose pages may call the browser-facing functions and the admin APIs (the dashboard). */
 export const corsVariables = { CORS_ALLOWED_ORIGINS: list };
 
 /**

@@ -1,11 +1,12 @@
 import { z } from "zod";
-import { baseVariables, jwtVariables, serviceRoleVariables } from "./base.ts";
+import { baseVariables, corsVariables, jwtVariables, serviceRoleVariables } from "./base.ts";
 
-/** operations' variables: who may call it, and how long a computed health is reused. */
+/** operations' variables: who may call it (and from which browser origins), and how long a computed health is reused. */
 export const operationsConfig = z.object({
   ...baseVariables,
   ...serviceRoleVariables,
   ...jwtVariables,
+  ...corsVariables,
   OPS_HEALTH_CACHE_SECONDS: z.coerce.number().int().min(0).max(600).default(30),
 });
 

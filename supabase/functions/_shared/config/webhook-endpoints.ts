@@ -1,11 +1,12 @@
 import { z } from "zod";
-import { baseVariables, jwtVariables, serviceRoleVariables, webhookUrlVariables } from "./base.ts";
+import { baseVariables, corsVariables, jwtVariables, serviceRoleVariables, webhookUrlVariables } from "./base.ts";
 
-/** webhook-endpoints' variables: who may call it, and which partner URLs it accepts. */
+/** webhook-endpoints' variables: who may call it (and from which browser origins), and which partner URLs it accepts. */
 export const webhookEndpointsConfig = z.object({
   ...baseVariables,
   ...serviceRoleVariables,
   ...jwtVariables,
+  ...corsVariables,
   ...webhookUrlVariables,
 });
 

@@ -1,14 +1,15 @@
 import { z } from "zod";
-import { baseVariables, jwtVariables, publicUrlVariables, serviceRoleVariables } from "./base.ts";
+import { baseVariables, corsVariables, jwtVariables, publicUrlVariables, serviceRoleVariables } from "./base.ts";
 
 /**
- * webhook-sources' variables: who may call it, and the public URL sources' URLs are built on
+ * webhook-sources' variables: who may call it (and from which browser origins), and the public URL sources' URLs are built on
  * (SUPABASE_URL, which Supabase always sets, is required here: without it there is no URL to give).
  */
 export const webhookSourcesConfig = z.object({
   ...baseVariables,
   ...serviceRoleVariables,
   ...jwtVariables,
+  ...corsVariables,
   ...publicUrlVariables,
   SUPABASE_URL: z.string().url(),
 });

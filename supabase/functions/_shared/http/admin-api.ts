@@ -5,6 +5,7 @@ import { type AuthorizedCaller, createAuthenticator } from "./caller-auth.ts";
 import type { JwtKeys } from "./jwt-verifier.ts";
 import type { PipelineDeps } from "./pipeline.ts";
 import { accessRoute, refuseWithAccess, unmatchedRoute } from "./access-log.ts";
+import { withCors } from "./cors.ts";
 import { HttpError } from "./errors.ts";
 import { matchPattern, type Operation, operation, type OperationSpec, pathSegments } from "./router.ts";
 import { validateOrReject } from "./validate.ts";
@@ -37,6 +38,31 @@ export function serveOperations(
     }
     return op.serve(req);
   };
+}
+
+/** Which browser origins may call an admin API (CORS_ALLOWED_ORIGINS): none when left out. */
+export interface AdminCors {
+  cors?: { allowedOrigins: readonly string[] };
+}
+
+/**
+ * Serves `operations` as {@link serveOperations} does, for browsers on another origin too (the
+ * dashboard on a static host): preflights answered, CORS headers on every answer, an origin not
+ * in `deps.cors` refused with 403 `origin_not_allowed` (see withCors). Requests without an
+ * `Origin` header (curl, servers) are served exactly as before. `inner` replaces the routed
+ * handler where a function serves more than its operations (the operations liveness probe).
+ */
+export function serveAdminApi(
+  name: string,
+  operations: Operation[],
+  deps: AdminCors & { logger: Logger },
+  inner: (req: Request) => Promise<Response> = serveOperations(name, operations, deps.logger),
+): (req: Request) => Promise<Response> {
+  const methods = [...new Set(operations.map((op) => op.method))];
+  return withCors({ allowedOrigins: deps.cors?.allowedOrigins ?? [], methods }, inner, {
+    fn: name,
+    logger: deps.logger,
+  });
 }
 
 /** What an admin API authenticates its callers with. */

@@ -46,3 +46,25 @@ export function cursorParamOf(kind: CursorId): z.ZodType<Cursor, string> {
 
 /** The to_char format whose text a {@link Cursor}'s `at` holds, for a timestamptz column. */
 export const CURSOR_AT_FORMAT = 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"';
+
+/** A page of a list, newest first: its rows and the cursor of the next page (null on the last). */
+export interface Page<T> {
+  data: T[];
+  next_cursor: string | null;
+}
+
+/**
+ * The page of `rows` fetched with `limit + 1`: the first `limit`, without their `cursor_at`
+ * (the to_char of {@link CURSOR_AT_FORMAT}), and a next cursor only when a row was left over.
+ */
+export function pageOf<T extends { id: string | number }>(
+  rows: (T & { cursor_at: string })[],
+  limit: number,
+): Page<T> {
+  const shown = rows.slice(0, limit);
+  const last = shown.at(-1);
+  return {
+    data: shown.map(({ cursor_at: _, ...row }) => row as unknown as T),
+    next_cursor: rows.length > limit && last ? encodeCursor({ at: last.cursor_at, id: String(last.id) }) : null,
+  };
+}
