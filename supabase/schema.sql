@@ -374,6 +374,246 @@ CREATE POLICY "no api access" ON public.social_shares AS PERMISSIVE FOR ALL TO a
 GRANT DELETE, INSERT, MAINTAIN, REFERENCES, SELECT, TRIGGER, TRUNCATE, UPDATE ON TABLE public.social_shares TO service_role;
 COMMENT ON TABLE public.social_shares IS 'Counted social shares, one per sharer, content, URL and platform per dedup window.';
 
+CREATE TABLE public.stripe_charges (
+  id text NOT NULL,
+  object jsonb NOT NULL,
+  deleted boolean DEFAULT false NOT NULL,
+  livemode boolean GENERATED ALWAYS AS (((object ->> 'livemode'::text))::boolean) STORED,
+  created_at timestamp with time zone GENERATED ALWAYS AS (public.stripe_time((object -> 'created'::text))) STORED,
+  customer text GENERATED ALWAYS AS ((object ->> 'customer'::text)) STORED,
+  payment_intent text GENERATED ALWAYS AS ((object ->> 'payment_intent'::text)) STORED,
+  currency text GENERATED ALWAYS AS ((object ->> 'currency'::text)) STORED,
+  amount bigint GENERATED ALWAYS AS (((object ->> 'amount'::text))::bigint) STORED,
+  amount_refunded bigint GENERATED ALWAYS AS (((object ->> 'amount_refunded'::text))::bigint) STORED,
+  status text GENERATED ALWAYS AS ((object ->> 'status'::text)) STORED,
+  refunded boolean GENERATED ALWAYS AS (((object ->> 'refunded'::text))::boolean) STORED,
+  last_event_id text NOT NULL,
+  last_event_created bigint NOT NULL,
+  last_event_rank smallint NOT NULL,
+  synced_at timestamp with time zone DEFAULT now() NOT NULL,
+  CONSTRAINT stripe_charges_pkey PRIMARY KEY (id)
+);
+CREATE INDEX stripe_charges_payment_intent ON public.stripe_charges USING btree (payment_intent);
+ALTER TABLE public.stripe_charges ENABLE ROW LEVEL SECURITY;
+CREATE POLICY "no api access" ON public.stripe_charges AS PERMISSIVE FOR ALL TO anon, authenticated USING (false) WITH CHECK (false);
+GRANT DELETE, INSERT, MAINTAIN, REFERENCES, SELECT, TRIGGER, TRUNCATE, UPDATE ON TABLE public.stripe_charges TO service_role;
+COMMENT ON TABLE public.stripe_charges IS 'Stripe charges, mirrored from events (see stripe_mirror_write).';
+
+CREATE TABLE public.stripe_customers (
+  id text NOT NULL,
+  object jsonb NOT NULL,
+  deleted boolean DEFAULT false NOT NULL,
+  livemode boolean GENERATED ALWAYS AS (((object ->> 'livemode'::text))::boolean) STORED,
+  created_at timestamp with time zone GENERATED ALWAYS AS (public.stripe_time((object -> 'created'::text))) STORED,
+  email text GENERATED ALWAYS AS ((object ->> 'email'::text)) STORED,
+  name text GENERATED ALWAYS AS ((object ->> 'name'::text)) STORED,
+  user_id uuid GENERATED ALWAYS AS (public.stripe_user_id(object)) STORED,
+  last_event_id text NOT NULL,
+  last_event_created bigint NOT NULL,
+  last_event_rank smallint NOT NULL,
+  synced_at timestamp with time zone DEFAULT now() NOT NULL,
+  CONSTRAINT stripe_customers_pkey PRIMARY KEY (id)
+);
+CREATE INDEX stripe_customers_user ON public.stripe_customers USING btree (user_id) WHERE (user_id IS NOT NULL);
+ALTER TABLE public.stripe_customers ENABLE ROW LEVEL SECURITY;
+CREATE POLICY "own customer" ON public.stripe_customers AS PERMISSIVE FOR SELECT TO authenticated USING ((user_id = ( SELECT auth.uid() AS uid)));
+GRANT DELETE, INSERT, MAINTAIN, REFERENCES, SELECT, TRIGGER, TRUNCATE, UPDATE ON TABLE public.stripe_customers TO service_role;
+GRANT SELECT ON TABLE public.stripe_customers TO authenticated;
+COMMENT ON TABLE public.stripe_customers IS 'Stripe customers, mirrored from events (see stripe_mirror_write).';
+
+CREATE TABLE public.stripe_disputes (
+  id text NOT NULL,
+  object jsonb NOT NULL,
+  deleted boolean DEFAULT false NOT NULL,
+  livemode boolean GENERATED ALWAYS AS (((object ->> 'livemode'::text))::boolean) STORED,
+  created_at timestamp with time zone GENERATED ALWAYS AS (public.stripe_time((object -> 'created'::text))) STORED,
+  charge text GENERATED ALWAYS AS ((object ->> 'charge'::text)) STORED,
+  payment_intent text GENERATED ALWAYS AS ((object ->> 'payment_intent'::text)) STORED,
+  currency text GENERATED ALWAYS AS ((object ->> 'currency'::text)) STORED,
+  amount bigint GENERATED ALWAYS AS (((object ->> 'amount'::text))::bigint) STORED,
+  status text GENERATED ALWAYS AS ((object ->> 'status'::text)) STORED,
+  reason text GENERATED ALWAYS AS ((object ->> 'reason'::text)) STORED,
+  last_event_id text NOT NULL,
+  last_event_created bigint NOT NULL,
+  last_event_rank smallint NOT NULL,
+  synced_at timestamp with time zone DEFAULT now() NOT NULL,
+  CONSTRAINT stripe_disputes_pkey PRIMARY KEY (id)
+);
+CREATE INDEX stripe_disputes_charge ON public.stripe_disputes USING btree (charge);
+ALTER TABLE public.stripe_disputes ENABLE ROW LEVEL SECURITY;
+CREATE POLICY "no api access" ON public.stripe_disputes AS PERMISSIVE FOR ALL TO anon, authenticated USING (false) WITH CHECK (false);
+GRANT DELETE, INSERT, MAINTAIN, REFERENCES, SELECT, TRIGGER, TRUNCATE, UPDATE ON TABLE public.stripe_disputes TO service_role;
+COMMENT ON TABLE public.stripe_disputes IS 'Stripe disputes, mirrored from events (see stripe_mirror_write).';
+
+CREATE TABLE public.stripe_invoice_lines (
+  id text NOT NULL,
+  invoice text NOT NULL,
+  object jsonb NOT NULL,
+  amount bigint GENERATED ALWAYS AS (((object ->> 'amount'::text))::bigint) STORED,
+  currency text GENERATED ALWAYS AS ((object ->> 'currency'::text)) STORED,
+  description text GENERATED ALWAYS AS ((object ->> 'description'::text)) STORED,
+  CONSTRAINT stripe_invoice_lines_invoice_fkey FOREIGN KEY (invoice) REFERENCES public.stripe_invoices(id) ON DELETE CASCADE,
+  CONSTRAINT stripe_invoice_lines_pkey PRIMARY KEY (id)
+);
+CREATE INDEX stripe_invoice_lines_invoice ON public.stripe_invoice_lines USING btree (invoice);
+ALTER TABLE public.stripe_invoice_lines ENABLE ROW LEVEL SECURITY;
+CREATE POLICY "no api access" ON public.stripe_invoice_lines AS PERMISSIVE FOR ALL TO anon, authenticated USING (false) WITH CHECK (false);
+GRANT DELETE, INSERT, MAINTAIN, REFERENCES, SELECT, TRIGGER, TRUNCATE, UPDATE ON TABLE public.stripe_invoice_lines TO service_role;
+COMMENT ON TABLE public.stripe_invoice_lines IS 'A mirrored invoice''s lines (the first page Stripe embeds), replaced with it.';
+
+CREATE TABLE public.stripe_invoices (
+  id text NOT NULL,
+  object jsonb NOT NULL,
+  deleted boolean DEFAULT false NOT NULL,
+  livemode boolean GENERATED ALWAYS AS (((object ->> 'livemode'::text))::boolean) STORED,
+  created_at timestamp with time zone GENERATED ALWAYS AS (public.stripe_time((object -> 'created'::text))) STORED,
+  customer text GENERATED ALWAYS AS ((object ->> 'customer'::text)) STORED,
+  subscription text GENERATED ALWAYS AS (COALESCE((object ->> 'subscription'::text), (((object -> 'parent'::text) -> 'subscription_details'::text) ->> 'subscription'::text))) STORED,
+  status text GENERATED ALWAYS AS ((object ->> 'status'::text)) STORED,
+  currency text GENERATED ALWAYS AS ((object ->> 'currency'::text)) STORED,
+  amount_due bigint GENERATED ALWAYS AS (((object ->> 'amount_due'::text))::bigint) STORED,
+  amount_paid bigint GENERATED ALWAYS AS (((object ->> 'amount_paid'::text))::bigint) STORED,
+  last_event_id text NOT NULL,
+  last_event_created bigint NOT NULL,
+  last_event_rank smallint NOT NULL,
+  synced_at timestamp with time zone DEFAULT now() NOT NULL,
+  CONSTRAINT stripe_invoices_pkey PRIMARY KEY (id)
+);
+CREATE INDEX stripe_invoices_customer ON public.stripe_invoices USING btree (customer);
+ALTER TABLE public.stripe_invoices ENABLE ROW LEVEL SECURITY;
+CREATE POLICY "own invoices" ON public.stripe_invoices AS PERMISSIVE FOR SELECT TO authenticated USING ((customer IN ( SELECT c.id
+   FROM public.stripe_customers c
+  WHERE (c.user_id = ( SELECT auth.uid() AS uid)))));
+GRANT DELETE, INSERT, MAINTAIN, REFERENCES, SELECT, TRIGGER, TRUNCATE, UPDATE ON TABLE public.stripe_invoices TO service_role;
+GRANT SELECT ON TABLE public.stripe_invoices TO authenticated;
+COMMENT ON TABLE public.stripe_invoices IS 'Stripe invoices, mirrored from events (see stripe_mirror_write).';
+
+CREATE TABLE public.stripe_payment_intents (
+  id text NOT NULL,
+  object jsonb NOT NULL,
+  deleted boolean DEFAULT false NOT NULL,
+  livemode boolean GENERATED ALWAYS AS (((object ->> 'livemode'::text))::boolean) STORED,
+  created_at timestamp with time zone GENERATED ALWAYS AS (public.stripe_time((object -> 'created'::text))) STORED,
+  customer text GENERATED ALWAYS AS ((object ->> 'customer'::text)) STORED,
+  currency text GENERATED ALWAYS AS ((object ->> 'currency'::text)) STORED,
+  amount bigint GENERATED ALWAYS AS (((object ->> 'amount'::text))::bigint) STORED,
+  status text GENERATED ALWAYS AS ((object ->> 'status'::text)) STORED,
+  last_event_id text NOT NULL,
+  last_event_created bigint NOT NULL,
+  last_event_rank smallint NOT NULL,
+  synced_at timestamp with time zone DEFAULT now() NOT NULL,
+  CONSTRAINT stripe_payment_intents_pkey PRIMARY KEY (id)
+);
+ALTER TABLE public.stripe_payment_intents ENABLE ROW LEVEL SECURITY;
+CREATE POLICY "no api access" ON public.stripe_payment_intents AS PERMISSIVE FOR ALL TO anon, authenticated USING (false) WITH CHECK (false);
+GRANT DELETE, INSERT, MAINTAIN, REFERENCES, SELECT, TRIGGER, TRUNCATE, UPDATE ON TABLE public.stripe_payment_intents TO service_role;
+COMMENT ON TABLE public.stripe_payment_intents IS 'Stripe payment intents, mirrored from events (see stripe_mirror_write).';
+
+CREATE TABLE public.stripe_prices (
+  id text NOT NULL,
+  object jsonb NOT NULL,
+  deleted boolean DEFAULT false NOT NULL,
+  livemode boolean GENERATED ALWAYS AS (((object ->> 'livemode'::text))::boolean) STORED,
+  created_at timestamp with time zone GENERATED ALWAYS AS (public.stripe_time((object -> 'created'::text))) STORED,
+  product text GENERATED ALWAYS AS ((object ->> 'product'::text)) STORED,
+  currency text GENERATED ALWAYS AS ((object ->> 'currency'::text)) STORED,
+  unit_amount bigint GENERATED ALWAYS AS (((object ->> 'unit_amount'::text))::bigint) STORED,
+  recurring_interval text GENERATED ALWAYS AS (((object -> 'recurring'::text) ->> 'interval'::text)) STORED,
+  active boolean GENERATED ALWAYS AS (((object ->> 'active'::text))::boolean) STORED,
+  last_event_id text NOT NULL,
+  last_event_created bigint NOT NULL,
+  last_event_rank smallint NOT NULL,
+  synced_at timestamp with time zone DEFAULT now() NOT NULL,
+  CONSTRAINT stripe_prices_pkey PRIMARY KEY (id)
+);
+CREATE INDEX stripe_prices_product ON public.stripe_prices USING btree (product);
+ALTER TABLE public.stripe_prices ENABLE ROW LEVEL SECURITY;
+CREATE POLICY "no api access" ON public.stripe_prices AS PERMISSIVE FOR ALL TO anon, authenticated USING (false) WITH CHECK (false);
+GRANT DELETE, INSERT, MAINTAIN, REFERENCES, SELECT, TRIGGER, TRUNCATE, UPDATE ON TABLE public.stripe_prices TO service_role;
+COMMENT ON TABLE public.stripe_prices IS 'Stripe prices, mirrored from events (see stripe_mirror_write).';
+
+CREATE TABLE public.stripe_products (
+  id text NOT NULL,
+  object jsonb NOT NULL,
+  deleted boolean DEFAULT false NOT NULL,
+  livemode boolean GENERATED ALWAYS AS (((object ->> 'livemode'::text))::boolean) STORED,
+  created_at timestamp with time zone GENERATED ALWAYS AS (public.stripe_time((object -> 'created'::text))) STORED,
+  name text GENERATED ALWAYS AS ((object ->> 'name'::text)) STORED,
+  active boolean GENERATED ALWAYS AS (((object ->> 'active'::text))::boolean) STORED,
+  last_event_id text NOT NULL,
+  last_event_created bigint NOT NULL,
+  last_event_rank smallint NOT NULL,
+  synced_at timestamp with time zone DEFAULT now() NOT NULL,
+  CONSTRAINT stripe_products_pkey PRIMARY KEY (id)
+);
+ALTER TABLE public.stripe_products ENABLE ROW LEVEL SECURITY;
+CREATE POLICY "no api access" ON public.stripe_products AS PERMISSIVE FOR ALL TO anon, authenticated USING (false) WITH CHECK (false);
+GRANT DELETE, INSERT, MAINTAIN, REFERENCES, SELECT, TRIGGER, TRUNCATE, UPDATE ON TABLE public.stripe_products TO service_role;
+COMMENT ON TABLE public.stripe_products IS 'Stripe products, mirrored from events (see stripe_mirror_write).';
+
+CREATE TABLE public.stripe_refunds (
+  id text NOT NULL,
+  object jsonb NOT NULL,
+  deleted boolean DEFAULT false NOT NULL,
+  livemode boolean GENERATED ALWAYS AS (((object ->> 'livemode'::text))::boolean) STORED,
+  created_at timestamp with time zone GENERATED ALWAYS AS (public.stripe_time((object -> 'created'::text))) STORED,
+  charge text GENERATED ALWAYS AS ((object ->> 'charge'::text)) STORED,
+  payment_intent text GENERATED ALWAYS AS ((object ->> 'payment_intent'::text)) STORED,
+  currency text GENERATED ALWAYS AS ((object ->> 'currency'::text)) STORED,
+  amount bigint GENERATED ALWAYS AS (((object ->> 'amount'::text))::bigint) STORED,
+  status text GENERATED ALWAYS AS ((object ->> 'status'::text)) STORED,
+  last_event_id text NOT NULL,
+  last_event_created bigint NOT NULL,
+  last_event_rank smallint NOT NULL,
+  synced_at timestamp with time zone DEFAULT now() NOT NULL,
+  CONSTRAINT stripe_refunds_pkey PRIMARY KEY (id)
+);
+CREATE INDEX stripe_refunds_charge ON public.stripe_refunds USING btree (charge);
+ALTER TABLE public.stripe_refunds ENABLE ROW LEVEL SECURITY;
+CREATE POLICY "no api access" ON public.stripe_refunds AS PERMISSIVE FOR ALL TO anon, authenticated USING (false) WITH CHECK (false);
+GRANT DELETE, INSERT, MAINTAIN, REFERENCES, SELECT, TRIGGER, TRUNCATE, UPDATE ON TABLE public.stripe_refunds TO service_role;
+COMMENT ON TABLE public.stripe_refunds IS 'Stripe refunds, mirrored from events (see stripe_mirror_write).';
+
+CREATE TABLE public.stripe_subscription_items (
+  id text NOT NULL,
+  subscription text NOT NULL,
+  object jsonb NOT NULL,
+  price text GENERATED ALWAYS AS (((object -> 'price'::text) ->> 'id'::text)) STORED,
+  quantity bigint GENERATED ALWAYS AS (((object ->> 'quantity'::text))::bigint) STORED,
+  CONSTRAINT stripe_subscription_items_pkey PRIMARY KEY (id),
+  CONSTRAINT stripe_subscription_items_subscription_fkey FOREIGN KEY (subscription) REFERENCES public.stripe_subscriptions(id) ON DELETE CASCADE
+);
+CREATE INDEX stripe_subscription_items_subscription ON public.stripe_subscription_items USING btree (subscription);
+ALTER TABLE public.stripe_subscription_items ENABLE ROW LEVEL SECURITY;
+CREATE POLICY "no api access" ON public.stripe_subscription_items AS PERMISSIVE FOR ALL TO anon, authenticated USING (false) WITH CHECK (false);
+GRANT DELETE, INSERT, MAINTAIN, REFERENCES, SELECT, TRIGGER, TRUNCATE, UPDATE ON TABLE public.stripe_subscription_items TO service_role;
+COMMENT ON TABLE public.stripe_subscription_items IS 'A mirrored subscription''s items, replaced with it.';
+
+CREATE TABLE public.stripe_subscriptions (
+  id text NOT NULL,
+  object jsonb NOT NULL,
+  deleted boolean DEFAULT false NOT NULL,
+  livemode boolean GENERATED ALWAYS AS (((object ->> 'livemode'::text))::boolean) STORED,
+  created_at timestamp with time zone GENERATED ALWAYS AS (public.stripe_time((object -> 'created'::text))) STORED,
+  customer text GENERATED ALWAYS AS ((object ->> 'customer'::text)) STORED,
+  status text GENERATED ALWAYS AS ((object ->> 'status'::text)) STORED,
+  current_period_end timestamp with time zone GENERATED ALWAYS AS (public.stripe_time((object -> 'current_period_end'::text))) STORED,
+  cancel_at_period_end boolean GENERATED ALWAYS AS (((object ->> 'cancel_at_period_end'::text))::boolean) STORED,
+  user_id uuid GENERATED ALWAYS AS (public.stripe_user_id(object)) STORED,
+  last_event_id text NOT NULL,
+  last_event_created bigint NOT NULL,
+  last_event_rank smallint NOT NULL,
+  synced_at timestamp with time zone DEFAULT now() NOT NULL,
+  CONSTRAINT stripe_subscriptions_pkey PRIMARY KEY (id)
+);
+CREATE INDEX stripe_subscriptions_customer ON public.stripe_subscriptions USING btree (customer);
+CREATE INDEX stripe_subscriptions_user ON public.stripe_subscriptions USING btree (user_id) WHERE (user_id IS NOT NULL);
+ALTER TABLE public.stripe_subscriptions ENABLE ROW LEVEL SECURITY;
+CREATE POLICY "own subscriptions" ON public.stripe_subscriptions AS PERMISSIVE FOR SELECT TO authenticated USING ((user_id = ( SELECT auth.uid() AS uid)));
+GRANT DELETE, INSERT, MAINTAIN, REFERENCES, SELECT, TRIGGER, TRUNCATE, UPDATE ON TABLE public.stripe_subscriptions TO service_role;
+GRANT SELECT ON TABLE public.stripe_subscriptions TO authenticated;
+COMMENT ON TABLE public.stripe_subscriptions IS 'Stripe subscriptions, mirrored from events (see stripe_mirror_write).';
+
 CREATE TABLE public.subscriptions (
   id uuid DEFAULT gen_random_uuid() NOT NULL,
   stripe_subscription_id text NOT NULL,
@@ -903,7 +1143,7 @@ end;
 $function$;
 GRANT EXECUTE ON FUNCTION public.apply_resend_event(p_svix_id text, p_event_type text, p_created_at timestamp with time zone, p_payload jsonb, p_message_id text, p_bounce_type text, p_recipients text[], p_request_id text) TO service_role;
 
-CREATE OR REPLACE FUNCTION public.apply_stripe_event(p_event_id text, p_event_type text, p_created bigint, p_livemode boolean, p_api_version text, p_payload jsonb, p_effect jsonb, p_request_id text)
+CREATE OR REPLACE FUNCTION public.apply_stripe_event(p_event_id text, p_event_type text, p_created bigint, p_livemode boolean, p_api_version text, p_payload jsonb, p_effect jsonb, p_mirror jsonb, p_request_id text)
  RETURNS TABLE(status text, outcome text, duplicate boolean, error text)
  LANGUAGE plpgsql
  SET search_path TO ''
@@ -912,6 +1152,8 @@ declare
   v_at timestamptz := to_timestamp(p_created);
   v_seen record;
   v_outcome text;
+  v_mirrored boolean;
+  v_table text;
 begin
   select * into v_seen from public.begin_webhook_event('stripe', p_event_id);
   if found then
@@ -925,13 +1167,21 @@ begin
     when 'invoice' then public.apply_invoice_effect(p_effect, v_at, p_event_id)
     else 'ignored'
   end;
+  if p_mirror is not null then
+    v_mirrored := public.stripe_mirror_write(p_payload -> 'data' -> 'object', p_created,
+      (p_mirror ->> 'rank')::integer, p_event_id, (p_mirror ->> 'deleted')::boolean);
+    if v_outcome = 'ignored' then
+      v_table := public.stripe_mirror_table(p_payload -> 'data' -> 'object' ->> 'object');
+      v_outcome := case when v_mirrored then 'mirrored:' else 'stale:' end || v_table;
+    end if;
+  end if;
   return query select
     public.finish_webhook_event('stripe', p_event_id, p_event_type, v_at, p_payload, v_outcome, p_request_id,
                                 p_api_version, p_livemode),
     v_outcome, false, null::text;
 end;
 $function$;
-GRANT EXECUTE ON FUNCTION public.apply_stripe_event(p_event_id text, p_event_type text, p_created bigint, p_livemode boolean, p_api_version text, p_payload jsonb, p_effect jsonb, p_request_id text) TO service_role;
+GRANT EXECUTE ON FUNCTION public.apply_stripe_event(p_event_id text, p_event_type text, p_created bigint, p_livemode boolean, p_api_version text, p_payload jsonb, p_effect jsonb, p_mirror jsonb, p_request_id text) TO service_role;
 
 CREATE OR REPLACE FUNCTION public.apply_subscription_effect(p_effect jsonb, p_at timestamp with time zone, p_event_id text)
  RETURNS text
@@ -2499,6 +2749,84 @@ begin
 end;
 $function$;
 GRANT EXECUTE ON FUNCTION public.send_webhook_test_event(p_endpoint_id uuid) TO service_role;
+
+CREATE OR REPLACE FUNCTION public.stripe_mirror_table(p_object_type text)
+ RETURNS text
+ LANGUAGE sql
+ IMMUTABLE
+ SET search_path TO ''
+AS $function$
+  select case p_object_type
+    when 'customer' then 'stripe_customers' when 'product' then 'stripe_products'
+    when 'price' then 'stripe_prices' when 'subscription' then 'stripe_subscriptions'
+    when 'invoice' then 'stripe_invoices' when 'charge' then 'stripe_charges'
+    when 'refund' then 'stripe_refunds' when 'dispute' then 'stripe_disputes'
+    when 'payment_intent' then 'stripe_payment_intents'
+  end
+$function$;
+GRANT EXECUTE ON FUNCTION public.stripe_mirror_table(p_object_type text) TO service_role;
+
+CREATE OR REPLACE FUNCTION public.stripe_mirror_write(p_object jsonb, p_created bigint, p_rank integer, p_event_id text, p_deleted boolean)
+ RETURNS boolean
+ LANGUAGE plpgsql
+ SET search_path TO ''
+AS $function$
+declare
+  v_table text := public.stripe_mirror_table(p_object ->> 'object');
+  v_applied boolean;
+begin
+  if v_table is null or p_object ->> 'id' is null then
+    raise exception 'stripe objects of type % are not mirrored', coalesce(p_object ->> 'object', '(none)');
+  end if;
+  execute format($q$
+    insert into public.%I as t (id, object, deleted, last_event_id, last_event_created, last_event_rank, synced_at)
+    values ($1 ->> 'id', $1, $2, $3, $4, $5, now())
+    on conflict (id) do update set
+      object = excluded.object, deleted = excluded.deleted, last_event_id = excluded.last_event_id,
+      last_event_created = excluded.last_event_created, last_event_rank = excluded.last_event_rank, synced_at = now()
+    where (t.last_event_created, t.last_event_rank, t.last_event_id)
+        < (excluded.last_event_created, excluded.last_event_rank, excluded.last_event_id)
+    returning true$q$, v_table)
+    into v_applied using p_object, p_deleted, p_event_id, p_created, p_rank;
+  if not coalesce(v_applied, false) then
+    return false;
+  end if;
+  if v_table = 'stripe_subscriptions' then
+    delete from public.stripe_subscription_items where subscription = p_object ->> 'id';
+    insert into public.stripe_subscription_items (id, subscription, object)
+    select item ->> 'id', p_object ->> 'id', item
+    from jsonb_array_elements(coalesce(p_object -> 'items' -> 'data', '[]'::jsonb)) item
+    where item ->> 'id' is not null;
+  elsif v_table = 'stripe_invoices' then
+    delete from public.stripe_invoice_lines where invoice = p_object ->> 'id';
+    insert into public.stripe_invoice_lines (id, invoice, object)
+    select line ->> 'id', p_object ->> 'id', line
+    from jsonb_array_elements(coalesce(p_object -> 'lines' -> 'data', '[]'::jsonb)) line
+    where line ->> 'id' is not null;
+  end if;
+  return true;
+end;
+$function$;
+GRANT EXECUTE ON FUNCTION public.stripe_mirror_write(p_object jsonb, p_created bigint, p_rank integer, p_event_id text, p_deleted boolean) TO service_role;
+
+CREATE OR REPLACE FUNCTION public.stripe_time(p_seconds jsonb)
+ RETURNS timestamp with time zone
+ LANGUAGE sql
+ IMMUTABLE
+ SET search_path TO ''
+AS $function$ select case when jsonb_typeof(p_seconds) = 'number' then to_timestamp(p_seconds::text::double precision) end $function$;
+GRANT EXECUTE ON FUNCTION public.stripe_time(p_seconds jsonb) TO service_role;
+
+CREATE OR REPLACE FUNCTION public.stripe_user_id(p_object jsonb)
+ RETURNS uuid
+ LANGUAGE sql
+ IMMUTABLE
+ SET search_path TO ''
+AS $function$
+  select case when p_object -> 'metadata' ->> 'user_id' ~* '^[0-9a-f]{8}-([0-9a-f]{4}-){3}[0-9a-f]{12}$'
+              then (p_object -> 'metadata' ->> 'user_id')::uuid end
+$function$;
+GRANT EXECUTE ON FUNCTION public.stripe_user_id(p_object jsonb) TO service_role;
 
 CREATE OR REPLACE FUNCTION public.take_rate_limit_token(p_key text, p_rate_per_second double precision, p_burst double precision, p_cost double precision DEFAULT 1)
  RETURNS TABLE(allowed boolean, retry_after_seconds double precision)

@@ -10,8 +10,30 @@ type ApiRole = "anon" | "authenticated";
 const API_ROLES: ApiRole[] = ["anon", "authenticated"];
 const PRIVILEGES = ["SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE", "REFERENCES", "TRIGGER"];
 
-/** Access a feature grants on purpose; every other relation is closed to both API roles. */
-const FEATURE_ACCESS: Record<string, { role: ApiRole; privileges: string[]; owner: string; reason: string }> = {
+const me = randomUUID();
+const someoneElse = randomUUID();
+
+/**
+ * A mirrored Stripe object owned (metadata.user_id) by `user`, as the seed of its row. The
+ * object itself, not its JSON text: postgres.js serializes a jsonb parameter on its own.
+ */
+const stripeObject = (user: string, fields: Record<string, unknown> = {}) => ({
+  object: { metadata: { user_id: user }, ...fields } as unknown as string,
+});
+
+/**
+ * Access a feature grants on purpose; every other relation is closed to both API roles. A row
+ * is seeded for `me` and for someone else (`seed` when the owner is not a plain column), and
+ * only the row whose `owner` column holds `mine` (default: my id) may come back.
+ */
+const FEATURE_ACCESS: Record<string, {
+  role: ApiRole;
+  privileges: string[];
+  owner: string;
+  reason: string;
+  seed?: (user: string) => Record<string, string>;
+  mine?: string;
+}> = {
   "public.orders": {
     role: "authenticated",
     privileges: ["SELECT"],
@@ -24,6 +46,28 @@ const FEATURE_ACCESS: Record<string, { role: ApiRole; privileges: string[]; owne
     owner: "user_id",
     reason: "signed-in users read their own subscriptions (policy: user_id = auth.uid())",
   },
+  "public.stripe_customers": {
+    role: "authenticated",
+    privileges: ["SELECT"],
+    owner: "user_id",
+    reason: "signed-in users read their own Stripe customer (metadata.user_id)",
+    seed: (user) => ({ id: `cus_rls_${user}`, ...stripeObject(user) }),
+  },
+  "public.stripe_subscriptions": {
+    role: "authenticated",
+    privileges: ["SELECT"],
+    owner: "user_id",
+    reason: "signed-in users read their own Stripe subscriptions (metadata.user_id)",
+    seed: (user) => stripeObject(user),
+  },
+  "public.stripe_invoices": {
+    role: "authenticated",
+    privileges: ["SELECT"],
+    owner: "customer",
+    mine: `cus_rls_${me}`,
+    reason: "signed-in users read the invoices of their own Stripe customer",
+    seed: (user) => stripeObject(user, { customer: `cus_rls_${user}` }),
+  },
 };
 
 /** Values the generic row cannot guess: columns whose CHECK is a pattern. */
@@ -35,9 +79,6 @@ const SEED_VALUES: Record<string, Record<string, string>> = {
   "public.ops_thresholds": { applies_to: "component", direction: "max", severity: "INFO" },
   "public.ops_alerts": { severity: "INFO", status: "open" },
 };
-
-const me = randomUUID();
-const someoneElse = randomUUID();
 
 /** What `role` (as a random signed-in user when authenticated) gets from a relation: rows, or denied. */
 interface Probe {
@@ -78,8 +119,9 @@ beforeAll(async () => {
     const tables = relations.filter((r) => r.kind === "r" || r.kind === "p");
     for (const { name } of tables) {
       const access = FEATURE_ACCESS[name];
-      await seedRow(tx, name, { ...SEED_VALUES[name], ...(access && { [access.owner]: someoneElse }) });
-      if (access) await seedRow(tx, name, { ...SEED_VALUES[name], [access.owner]: me });
+      const owned = (user: string) => access?.seed?.(user) ?? (access ? { [access.owner]: user } : {});
+      await seedRow(tx, name, { ...SEED_VALUES[name], ...owned(someoneElse) });
+      if (access) await seedRow(tx, name, { ...SEED_VALUES[name], ...owned(me) });
     }
     const counts = new Map<string, number>();
     for (const { name } of tables) counts.set(name, (await tx.unsafe(`select count(*)::int as n from ${name}`))[0].n);
@@ -147,6 +189,6 @@ describe("row-level security for the API roles", () => {
   it.each(Object.entries(FEATURE_ACCESS))("%s: a signed-in user reads their own row, never someone else's", (name, access) => {
     const probe = probes.find((p) => p.relation === name && p.role === access.role);
     expect(probe, `${name} (${access.reason}) is no longer in the catalog`).toBeDefined();
-    expect(probe!.read === "denied" ? "denied" : probe!.read.map((row) => row[access.owner])).toEqual([me]);
+    expect(probe!.read === "denied" ? "denied" : probe!.read.map((row) => row[access.owner])).toEqual([access.mine ?? me]);
   });
 });

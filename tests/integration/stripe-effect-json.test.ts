@@ -16,7 +16,7 @@ describe("the effect handed to apply_stripe_event", () => {
   it("applies a planned effect, checked against effectSchema on the way", async () => {
     const orderId = await createOrder(sql);
     const { raw, event } = await eventFor(orderId);
-    const result = await recordStripeEvent(sql, event, raw, planEffect(event), "effect-json-ok");
+    const result = await recordStripeEvent(sql, event, raw, planEffect(event), null, "effect-json-ok");
     expect(result).toMatchObject({ status: "processed", error: null });
     const [order] = await sql`select status from public.orders where id = ${orderId}`;
     expect(order.status).toBe("paid");
@@ -27,7 +27,7 @@ describe("the effect handed to apply_stripe_event", () => {
     const { raw, event } = await eventFor(orderId);
     // A key the builder adds that apply_stripe_event does not know: SQL alone would drop it silently.
     const drifted = { ...planEffect(event), refund_amount: 100 } as unknown as Effect;
-    const result = await recordStripeEvent(sql, event, raw, drifted, "effect-json-drift");
+    const result = await recordStripeEvent(sql, event, raw, drifted, null, "effect-json-drift");
     expect(result.status).toBe("failed");
     const [stored] =
       await sql`select status, error from public.webhook_events where provider = 'stripe' and event_id = ${event.id}`;

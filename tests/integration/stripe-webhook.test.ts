@@ -277,7 +277,8 @@ describe("order of arrival", () => {
 
 describe("what is stored", () => {
   it("stores an unhandled type as ignored and answers 200", async () => {
-    const event = stripeEvent("customer.created");
+    // A coupon is neither an order's business nor a mirrored object.
+    const event = { ...stripeEvent("customer.created"), type: "coupon.created", data: { object: { id: "co_x", object: "coupon" } } };
     const res = await postStripe(event);
     expect(res.status).toBe(200);
     expect(res.body.status).toBe("ignored");

@@ -13,6 +13,7 @@ import { inboundWebhookConfig } from "../../supabase/functions/_shared/config/in
 import { webhookSourcesConfig } from "../../supabase/functions/_shared/config/webhook-sources.ts";
 import { operationsConfig } from "../../supabase/functions/_shared/config/operations.ts";
 import { jwtKeysOf } from "../../supabase/functions/_shared/runtime.ts";
+import { MIRRORED_OBJECTS } from "../../supabase/functions/_shared/stripe-mirror.ts";
 
 const DB_URL = "postgresql://postgres:postgres@127.0.0.1:54322/postgres";
 
@@ -98,6 +99,7 @@ const FULL_ENV: Record<string, string> = {
   INBOUND_PROCESS_SECONDS: "5",
   PAYPAL_CERT_HOSTS: "127.0.0.1",
   OPS_HEALTH_CACHE_SECONDS: "10",
+  STRIPE_MIRROR: "customers,invoices",
   // Set for other programs on the same machine: no function reads them.
   DATABASE_URL: DB_URL,
   EMAIL_SWEEP_SECONDS: "5",
@@ -119,7 +121,7 @@ const read = (name: string, env: Record<string, string | undefined> = {}) =>
 
 describe("each function reads exactly its own variables", () => {
   const expected: Record<string, string[]> = {
-    "stripe-webhook": ["STRIPE_WEBHOOK_SECRET"],
+    "stripe-webhook": ["STRIPE_WEBHOOK_SECRET", "STRIPE_MIRROR"],
     "resend-webhook": ["RESEND_WEBHOOK_SECRET"],
     "email-service": [
       "SUPABASE_SERVICE_ROLE_KEY",
@@ -199,6 +201,7 @@ describe("each function reads exactly its own variables", () => {
       "SUPABASE_JWKS_URL",
       "CORS_ALLOWED_ORIGINS",
       "OPS_HEALTH_CACHE_SECONDS",
+      "STRIPE_MIRROR",
     ],
   };
 
@@ -242,8 +245,16 @@ describe("defaults", () => {
     expect(read(name)).toMatchObject(BASE_DEFAULTS);
   });
 
-  it("stripe-webhook and resend-webhook: only their secrets", () => {
-    expect(read("stripe-webhook")).toEqual({ ...BASE_DEFAULTS, STRIPE_WEBHOOK_SECRET: ["whsec_a"] });
+  it("stripe-webhook and resend-webhook: their secrets, and what stripe-webhook mirrors", () => {
+    expect(read("stripe-webhook")).toEqual({
+      ...BASE_DEFAULTS,
+      STRIPE_WEBHOOK_SECRET: ["whsec_a"],
+      STRIPE_MIRROR: Object.keys(MIRRORED_OBJECTS),
+    });
+    expect(read("stripe-webhook", { STRIPE_MIRROR: " customers , invoices " }).STRIPE_MIRROR).toEqual(["customers", "invoices"]);
+    expect(read("stripe-webhook", { STRIPE_MIRROR: "none" }).STRIPE_MIRROR).toEqual([]);
+    expect(errorOf("stripe-webhook", { ...FUNCTIONS["stripe-webhook"].minimal, STRIPE_MIRROR: "customers,orders" }).problems)
+      .toEqual([{ variable: "STRIPE_MIRROR", problem: "is invalid (names no mirrored object: orders)" }]);
     expect(read("resend-webhook")).toEqual({ ...BASE_DEFAULTS, RESEND_WEBHOOK_SECRET: ["whsec_b"] });
   });
 

@@ -60,7 +60,7 @@ export function actionRoutes(deps: OperationsDeps, op: <B>(spec: OperationSpec<B
           });
           const deadline = Date.now() + BUDGET_MS;
           const result = await action.run(
-            { sql: deps.sql, caller, requestId: ctx.requestId, log: ctx.log, deadline },
+            { sql: deps.sql, caller, requestId: ctx.requestId, log: ctx.log, deadline, mirrored: deps.stripeMirrored },
             input,
           );
           const dryRun = input.dry_run === true;

@@ -3,6 +3,7 @@ import { configOrExit } from "../_shared/config/read.ts";
 import { createRuntime, jwtKeysOf } from "../_shared/runtime.ts";
 import { createOperationsHandler } from "./handler.ts";
 import { healthCache } from "./health.ts";
+import { mirroredTypes } from "../_shared/stripe-mirror.ts";
 
 const config = configOrExit("operations", operationsConfig, Deno.env.toObject(), Deno.exit);
 const runtime = createRuntime("operations", config);
@@ -13,4 +14,5 @@ Deno.serve(createOperationsHandler({
   serviceRoleKey: config.SUPABASE_SERVICE_ROLE_KEY,
   cors: { allowedOrigins: config.CORS_ALLOWED_ORIGINS },
   health: healthCache(runtime.sql, config.OPS_HEALTH_CACHE_SECONDS),
+  stripeMirrored: mirroredTypes(config.STRIPE_MIRROR),
 }));

@@ -7,6 +7,7 @@ import { recordResendEvent } from "../resend-webhook/record-event.ts";
 import { stripeEventSchema } from "../stripe-webhook/event-schema.ts";
 import { planEffect } from "../stripe-webhook/plan-effect.ts";
 import { recordStripeEvent } from "../stripe-webhook/record-event.ts";
+import { planMirror } from "../_shared/stripe-mirror.ts";
 
 /** A stored inbound event, as reprocessing reads it. */
 export interface StoredEvent {
@@ -31,7 +32,12 @@ export type Reprocessed = RecordResult | { status: "invalid"; outcome: null; dup
  * apply it again (an unmatched one is otherwise a duplicate). A live redelivery arriving at
  * the same moment meets this one on the event's advisory lock, and only one applies.
  */
-export async function reprocessEvent(sql: Sql, event: StoredEvent, requestId: string): Promise<Reprocessed> {
+export async function reprocessEvent(
+  sql: Sql,
+  event: StoredEvent,
+  requestId: string,
+  mirrored: ReadonlySet<string>,
+): Promise<Reprocessed> {
   await sql`
     update public.webhook_events set status = 'failed'
     where id = ${event.id} and status in ('failed', 'unmatched')`;
@@ -39,7 +45,14 @@ export async function reprocessEvent(sql: Sql, event: StoredEvent, requestId: st
   if (event.provider === "stripe") {
     const parsed = stripeEventSchema.safeParse(event.payload);
     if (!parsed.success) return invalid(parsed.error.message);
-    return recordStripeEvent(sql, parsed.data, rawBody, planEffect(parsed.data), requestId);
+    return recordStripeEvent(
+      sql,
+      parsed.data,
+      rawBody,
+      planEffect(parsed.data),
+      planMirror(parsed.data, mirrored),
+      requestId,
+    );
   }
   if (event.provider === "resend") {
     const parsed = resendEventSchema.safeParse(event.payload);

@@ -19,6 +19,8 @@ import { alertsQuery, healthQuery } from "./schema.ts";
 export interface OperationsDeps extends PipelineDeps, AdminCredentials, AdminCors {
   sql: Sql;
   health: HealthCache;
+  /** The Stripe object types the mirror keeps (STRIPE_MIRROR), so reprocessing writes it as stripe-webhook does. */
+  stripeMirrored: ReadonlySet<string>;
 }
 
 const NAME = "operations";

@@ -6,6 +6,7 @@ import { DEFAULT_TOLERANCE_SECONDS } from "../_shared/webhook-verify/failures.ts
 import { verifyStripeEvent } from "../_shared/webhook-verify/stripe.ts";
 import { stripeEventSchema } from "./event-schema.ts";
 import { planEffect } from "./plan-effect.ts";
+import { planMirror } from "../_shared/stripe-mirror.ts";
 import { recordStripeEvent } from "./record-event.ts";
 
 /** What the stripe-webhook handler needs. */
@@ -13,6 +14,8 @@ export interface StripeWebhookDeps extends PipelineDeps {
   sql: Sql;
   /** Endpoint secrets (`whsec_...`); several while one is being rotated. */
   secrets: string[];
+  /** The object types the mirror keeps (STRIPE_MIRROR). */
+  mirrored: ReadonlySet<string>;
 }
 
 /**
@@ -39,7 +42,8 @@ export function createStripeWebhookHandler(deps: StripeWebhookDeps): (req: Reque
     }),
     schema: stripeEventSchema,
     handle: async ({ ctx, body: event, rawBody }) => {
-      const result = await recordStripeEvent(deps.sql, event, rawBody, planEffect(event), ctx.requestId);
+      const plan = [planEffect(event), planMirror(event, deps.mirrored)] as const;
+      const result = await recordStripeEvent(deps.sql, event, rawBody, ...plan, ctx.requestId);
       return answerRecordedEvent(ctx, "Stripe", event, result);
     },
   }, deps);

@@ -3,10 +3,11 @@ import { applyOrRecordFailure, type RecordResult } from "../_shared/inbound-even
 import { jsonbFromText, typedJsonb } from "../_shared/sql-json.ts";
 import type { StripeEvent } from "./event-schema.ts";
 import { type Effect, effectSchema } from "./plan-effect.ts";
+import { type MirrorPlan, mirrorSchema } from "../_shared/stripe-mirror.ts";
 
 /**
- * Records the event and applies its effect in one transaction and one round trip
- * (`apply_stripe_event`), or records why the effect failed (see applyOrRecordFailure).
+ * Records the event and applies its effect and its mirror write in one transaction and one
+ * round trip (`apply_stripe_event`), or records why the effect failed (see applyOrRecordFailure).
  * The raw body is stored as sent (see jsonbFromText); an effect that drifts from effectSchema
  * fails here, and the event is kept as failed with the reason.
  */
@@ -15,6 +16,7 @@ export function recordStripeEvent(
   event: StripeEvent,
   rawBody: string,
   effect: Effect,
+  mirror: MirrorPlan,
   requestId: string,
 ): Promise<RecordResult> {
   return applyOrRecordFailure(
@@ -23,7 +25,8 @@ export function recordStripeEvent(
       const [row] = await sql<Omit<RecordResult, "error">[]>`
         select status, outcome, duplicate from public.apply_stripe_event(
           ${event.id}, ${event.type}, ${event.created}, ${event.livemode}, ${event.api_version ?? null},
-          ${jsonbFromText(sql, rawBody)}, ${typedJsonb(sql, effectSchema, effect)}, ${requestId}
+          ${jsonbFromText(sql, rawBody)}, ${typedJsonb(sql, effectSchema, effect)},
+          ${mirror === null ? null : typedJsonb(sql, mirrorSchema, mirror)}, ${requestId}
         )`;
       return row;
     },

@@ -12,6 +12,8 @@ export interface ActionContext {
   log: Logger;
   /** When to stop starting new batches; the answer then says what remains. */
   deadline: number;
+  /** The Stripe object types the mirror keeps (STRIPE_MIRROR), for reprocessing Stripe events. */
+  mirrored: ReadonlySet<string>;
 }
 
 /** What an action did: how many rows it touched (the audit's figure) and its answer. */

@@ -22,7 +22,7 @@ async function reprocessAll(ctx: ActionContext, events: StoredEvent[]) {
   const worker = async () => {
     while (next < events.length) {
       const event = events[next++];
-      const result: Reprocessed = await reprocessEvent(ctx.sql, event, ctx.requestId);
+      const result: Reprocessed = await reprocessEvent(ctx.sql, event, ctx.requestId, ctx.mirrored);
       outcomes[result.status] = (outcomes[result.status] ?? 0) + 1;
       if (result.error && errors.length < 20) errors.push({ id: event.id, error: result.error });
     }

@@ -23,7 +23,7 @@ async function reprocessStep(ctx: ActionContext, step: string, events: StoredEve
   if (dryRun) return { step, found: events.length, fixed: 0 };
   let fixed = 0;
   for (const event of events) {
-    const result = await reprocessEvent(ctx.sql, event, ctx.requestId);
+    const result = await reprocessEvent(ctx.sql, event, ctx.requestId, ctx.mirrored);
     if (result.status === "processed" || result.status === "ignored") fixed++;
   }
   return { step, found: events.length, fixed };
