@@ -14,18 +14,35 @@ interface Prepared {
   signature: string;
 }
 
+// A fifth of the distinct events are customer.subscription.updated for 50 subscriptions, so
+// the mix writes the Stripe mirror (and meets its position guard) as a shop's traffic does.
+const SUBSCRIPTION_SHARE = 0.2;
+const SUBSCRIPTIONS = 50;
+
 /**
- * Signed payment_intent.succeeded events for distinct pending orders, with every tenth a
- * redelivery of an earlier event, as Stripe's retries produce. Signed before timing starts,
- * so the load generator's HMACs are not counted against the function.
+ * Signed events: payment_intent.succeeded for distinct pending orders and
+ * customer.subscription.updated for a few subscriptions, with every tenth a redelivery of an
+ * earlier event, as Stripe's retries produce. Signed before timing starts, so the load
+ * generator's HMACs are not counted against the function.
  */
 async function prepareEvents(sql: postgres.Sql, secret: string): Promise<Prepared[]> {
   const unique = Math.round(EVENTS * (1 - DUPLICATE_SHARE));
+  const updates = Math.round(unique * SUBSCRIPTION_SHARE);
   const orders = await sql`
     insert into public.orders (amount_total, currency)
-    select 4200, 'usd' from generate_series(1, ${unique}) returning id`;
-  const originals = await Promise.all(orders.map(async ({ id }) => {
-    const payload = JSON.stringify(stripeEvent("payment_intent.succeeded", { orderId: id as string }));
+    select 4200, 'usd' from generate_series(1, ${unique - updates}) returning id`;
+  const now = Math.floor(Date.now() / 1000);
+  const samples = [
+    ...orders.map(({ id }) => stripeEvent("payment_intent.succeeded", { orderId: id as string })),
+    ...Array.from({ length: updates }, (_, i) =>
+      stripeEvent("customer.subscription.updated", {
+        subscriptionId: `sub_bench${i % SUBSCRIPTIONS}`,
+        customerId: `cus_bench${i % SUBSCRIPTIONS}`,
+        created: now - (i % 7),
+      })),
+  ];
+  const originals = await Promise.all(samples.map(async (event) => {
+    const payload = JSON.stringify(event);
     return { payload, signature: await signStripePayload(payload, secret) };
   }));
   return withRedeliveries(originals, EVENTS);
@@ -62,7 +79,10 @@ async function functionLoad(url: string, events: Prepared[], concurrency: number
 
 /** `npm run bench -- stripe-webhook`: the function against one INSERT per event. */
 export async function benchStripeWebhook(): Promise<void> {
-  console.log(`stripe-webhook: ${EVENTS} signed events per run (${DUPLICATE_SHARE * 100}% redeliveries), concurrency ${CONCURRENCIES.join(" and ")}`);
+  console.log(
+    `stripe-webhook: ${EVENTS} signed events per run (${SUBSCRIPTION_SHARE * 100}% subscription updates for the mirror, ` +
+      `${DUPLICATE_SHARE * 100}% redeliveries), concurrency ${CONCURRENCIES.join(" and ")}`,
+  );
   console.log("starting a throwaway stack (embedded Postgres, migrations, Deno)...");
   const stack = await startThrowawayStack("bench-stripe", { LOG_LEVEL: "warn", DB_POOL_MAX: "20" }, process.env.BENCH_DATABASE_URL);
   const sql = postgres(stack.env.DATABASE_URL, { max: 4, onnotice: () => {} });

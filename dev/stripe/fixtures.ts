@@ -137,6 +137,48 @@ const invoice = (status: string): Builder => (o) => ({
   status,
 });
 
+const customer: Builder = (o) => ({
+  id: o.customerId,
+  object: "customer",
+  email: o.email,
+  name: "Ada Lovelace",
+  livemode: false,
+  metadata: o.userId ? { user_id: o.userId } : {},
+});
+
+const product: Builder = () => ({
+  id: "prod_TriggerMug",
+  object: "product",
+  name: "Enamel mug",
+  active: true,
+  description: "A blue enamel mug, 350 ml.",
+  livemode: false,
+  metadata: {},
+});
+
+const price: Builder = (o) => ({
+  id: "price_TriggerMugEur",
+  object: "price",
+  product: "prod_TriggerMug",
+  active: true,
+  currency: o.currency,
+  unit_amount: o.amount,
+  recurring: null,
+  type: "one_time",
+  livemode: false,
+});
+
+const refund: Builder = (o) => ({
+  id: stripeId("re"),
+  object: "refund",
+  amount: o.amountRefunded,
+  charge: stripeId("ch"),
+  currency: o.currency,
+  payment_intent: o.paymentIntentId,
+  reason: "requested_by_customer",
+  status: "succeeded",
+});
+
 const CARD_DECLINED = { code: "card_declined", decline_code: "insufficient_funds", message: "Your card has insufficient funds." };
 
 /** Every event type the trigger can send, with a builder for its `data.object`. */
@@ -156,7 +198,19 @@ export const FIXTURES: Record<string, Builder> = {
   "customer.subscription.deleted": subscription,
   "invoice.paid": invoice("paid"),
   "invoice.payment_failed": invoice("open"),
-  "customer.created": (o) => ({ id: o.customerId, object: "customer", email: o.email, livemode: false, metadata: {} }),
+  "customer.created": customer,
+  "customer.updated": customer,
+  "customer.deleted": customer,
+  "product.created": product,
+  "product.updated": product,
+  "product.deleted": product,
+  "price.created": price,
+  "price.updated": price,
+  "invoice.created": invoice("draft"),
+  "invoice.finalized": invoice("open"),
+  "charge.succeeded": charge,
+  "refund.created": refund,
+  "payment_intent.created": paymentIntent("requires_payment_method"),
 };
 
 /** A complete snapshot event of `type`, shaped as Stripe sends it at the SDK's API version. */

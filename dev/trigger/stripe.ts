@@ -32,6 +32,17 @@ async function showOrderEmails(sql: postgres.Sql, orderId: string): Promise<void
   console.table(emails);
 }
 
+/** Prints the mirror's row for the event's object (stripe_* tables), when its type is mirrored. */
+async function showMirroredRow(sql: postgres.Sql, object: Record<string, unknown>): Promise<void> {
+  const [{ table }] = await sql<{ table: string | null }[]>`select public.stripe_mirror_table(${String(object.object)}) as table`;
+  if (!table) return;
+  const [row] = await sql.unsafe(`select * from public.${table} where id = $1`, [String(object.id)]);
+  if (!row) return;
+  const { object: _, ...columns } = row;
+  console.log(`\nmirrored in ${table}:`);
+  console.log(columns);
+}
+
 /**
  * The offline `stripe trigger`: builds a realistic sample event, signs it with the local
  * endpoint secret, posts it to stripe-webhook and prints the answer, then the order it touched.
@@ -69,6 +80,7 @@ export async function triggerStripe(options: StripeTriggerOptions): Promise<bool
     });
     console.log(`\n${response.status} ${response.statusText}`);
     console.log(JSON.stringify(await response.json(), null, 2));
+    await showMirroredRow(sql, (event.data as { object: Record<string, unknown> }).object);
     if (options.orderId) {
       const [after] = await sql`
         select id, status, amount_total, amount_refunded, currency, customer_email,
