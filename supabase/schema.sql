@@ -374,6 +374,21 @@ CREATE POLICY "no api access" ON public.social_shares AS PERMISSIVE FOR ALL TO a
 GRANT DELETE, INSERT, MAINTAIN, REFERENCES, SELECT, TRIGGER, TRUNCATE, UPDATE ON TABLE public.social_shares TO service_role;
 COMMENT ON TABLE public.social_shares IS 'Counted social shares, one per sharer, content, URL and platform per dedup window.';
 
+CREATE TABLE public.stripe_backfill_progress (
+  object_type text NOT NULL,
+  started_at timestamp with time zone NOT NULL,
+  since timestamp with time zone,
+  listed integer DEFAULT 0 NOT NULL,
+  written integer DEFAULT 0 NOT NULL,
+  last_id text,
+  finished_at timestamp with time zone,
+  CONSTRAINT stripe_backfill_progress_pkey PRIMARY KEY (object_type)
+);
+ALTER TABLE public.stripe_backfill_progress ENABLE ROW LEVEL SECURITY;
+CREATE POLICY "no api access" ON public.stripe_backfill_progress AS PERMISSIVE FOR ALL TO anon, authenticated USING (false) WITH CHECK (false);
+GRANT DELETE, INSERT, MAINTAIN, REFERENCES, SELECT, TRIGGER, TRUNCATE, UPDATE ON TABLE public.stripe_backfill_progress TO service_role;
+COMMENT ON TABLE public.stripe_backfill_progress IS 'Progress of stripe:backfill per object type, for resuming (see dev/stripe/backfill.ts).';
+
 CREATE TABLE public.stripe_charges (
   id text NOT NULL,
   object jsonb NOT NULL,
