@@ -115,7 +115,7 @@ describe("one policy that SQL and the dispatcher both read", () => {
     const queue = deliveryQueue(sql);
     const { response_body_limit: limit } = await queue.policy();
     receiver.answer("/long", { status: 200, body: "x".repeat(limit * 3) });
-    const result = await postDelivery(receiver.url("/long"), "{}", {}, { timeoutMs: 5000, bodyBytes: limit });
+    const result = await postDelivery(new URL(receiver.url("/long")), ["127.0.0.1"], "{}", {}, { timeoutMs: 5000, bodyBytes: limit });
     expect(result.body).toHaveLength(limit);
 
     const e = await endpoint();

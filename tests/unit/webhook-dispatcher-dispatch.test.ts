@@ -42,7 +42,7 @@ function fakeQueue(claims: ClaimedDelivery[], statuses: Record<string, string>, 
 }
 
 function deps(queue: DeliveryQueue, overrides: Partial<DispatchDeps> = {}) {
-  const sent: { url: string; limits: SendLimits }[] = [];
+  const sent: { url: string; addresses: string[]; limits: SendLimits }[] = [];
   const all: DispatchDeps = {
     queue,
     checkUrl: (url): Promise<UrlCheck> =>
@@ -53,8 +53,8 @@ function deps(queue: DeliveryQueue, overrides: Partial<DispatchDeps> = {}) {
           ? { ok: false, code: "unresolvable", reason: "no address" }
           : { ok: true, url: new URL(url), addresses: ["203.0.113.7"] },
       ),
-    post: (url, _body, _headers, limits) => {
-      sent.push({ url, limits });
+    post: (url, addresses, _body, _headers, limits) => {
+      sent.push({ url: url.href, addresses, limits });
       return Promise.resolve({ status: 503, body: "busy", retryAfterSeconds: 30, error: "HTTP 503", durationMs: 4 });
     },
     workerId: "test",
@@ -70,11 +70,15 @@ function deps(queue: DeliveryQueue, overrides: Partial<DispatchDeps> = {}) {
 }
 
 describe("dispatch", () => {
-  it("reads as much of each answer as the delivery policy keeps, within the configured timeout", async () => {
+  it("sends to the addresses the SSRF guard checked, reading as much as the policy keeps, within the timeout", async () => {
     const { queue } = fakeQueue([delivery("d1")], { d1: "PENDING" }, 77);
     const { deps: d, sent } = deps(queue);
     await dispatch(d);
-    expect(sent).toEqual([{ url: "https://partner.example/hook", limits: { timeoutMs: 1234, bodyBytes: 77 } }]);
+    expect(sent).toEqual([{
+      url: "https://partner.example/hook",
+      addresses: ["203.0.113.7"],
+      limits: { timeoutMs: 1234, bodyBytes: 77 },
+    }]);
   });
 
   it("reports what it saw and leaves the threshold to the policy unless WEBHOOK_CIRCUIT_THRESHOLD is set", async () => {

@@ -9,7 +9,14 @@ import { signDelivery } from "./sign.ts";
 export interface DispatchDeps {
   queue: DeliveryQueue;
   checkUrl: (url: string) => Promise<UrlCheck>;
-  post: (url: string, body: string, headers: Record<string, string>, limits: SendLimits) => Promise<AttemptResult>;
+  /** Sends to the addresses the SSRF guard checked for `url`, never to a fresh lookup's. */
+  post: (
+    url: URL,
+    addresses: string[],
+    body: string,
+    headers: Record<string, string>,
+    limits: SendLimits,
+  ) => Promise<AttemptResult>;
   workerId: string;
   leaseSeconds: number;
   cooldownSeconds: number;
@@ -148,7 +155,7 @@ async function attemptOne(
     previousSecret: delivery.previous_secret,
     legacySignature: delivery.legacy_signature,
   });
-  const result = await deps.post(delivery.url, delivery.payload, headers, limits);
+  const result = await deps.post(check.url, check.addresses, delivery.payload, headers, limits);
   return {
     statusCode: result.status,
     startedAt,

@@ -1,3 +1,5 @@
+import { pinnedPost } from "../_shared/pinned-request.ts";
+
 /** What one HTTP attempt returned. */
 export interface AttemptResult {
   status: number | null;
@@ -25,64 +27,47 @@ function retryAfterSeconds(header: string | null, now = Date.now()): number | nu
   return Number.isNaN(date) ? null : Math.max(0, Math.ceil((date - now) / 1000));
 }
 
-async function readPrefix(response: Response, limit: number): Promise<string> {
-  if (!response.body) return "";
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  while (size < limit) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    chunks.push(value);
-    size += value.byteLength;
-  }
-  await reader.cancel().catch(() => {});
-  const bytes = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return new TextDecoder().decode(bytes.subarray(0, limit)).slice(0, limit);
-}
-
 /**
- * POSTs one delivery. Redirects are not followed (a 3xx is an answer to retry, not a hop to
- * another host the SSRF guard never saw), the whole exchange has `timeoutMs`, and only the
- * first `bodyBytes` of the answer are read, so a hostile receiver cannot make the dispatcher
- * buffer.
+ * POSTs one delivery to the addresses the SSRF guard checked (see pinnedPost: no second DNS
+ * lookup, so no rebinding). Redirects are not followed (a 3xx is an answer to retry, not a hop
+ * to another host the guard never saw), the whole exchange has `timeoutMs`, and only the first
+ * `bodyBytes` of the answer are read, so a hostile receiver cannot make the dispatcher buffer.
  */
 export async function postDelivery(
-  url: string,
+  url: URL,
+  addresses: string[],
   body: string,
   headers: Record<string, string>,
   { timeoutMs, bodyBytes }: SendLimits,
 ): Promise<AttemptResult> {
   const started = performance.now();
-  const signal = AbortSignal.timeout(timeoutMs);
   try {
-    const response = await fetch(url, {
-      method: "POST",
-      redirect: "manual",
-      signal,
-      headers: { "content-type": "application/json", "user-agent": "commerce-integrations-webhooks/1", ...headers },
+    const answer = await pinnedPost(
+      url,
+      addresses,
+      {
+        "content-type": "application/json",
+        "user-agent": "commerce-integrations-webhooks/1",
+        ...headers,
+      },
       body,
-    });
-    const text = await readPrefix(response, bodyBytes);
+      { timeoutMs, bodyBytes },
+    );
+    const retryAfter = answer.headers["retry-after"];
     return {
-      status: response.status,
-      body: text,
-      retryAfterSeconds: retryAfterSeconds(response.headers.get("retry-after")),
-      error: response.ok ? null : `HTTP ${response.status}`,
+      status: answer.status,
+      body: answer.body,
+      retryAfterSeconds: retryAfterSeconds(typeof retryAfter === "string" ? retryAfter : null),
+      error: answer.status >= 200 && answer.status < 300 ? null : `HTTP ${answer.status}`,
       durationMs: Math.round(performance.now() - started),
     };
   } catch (error) {
-    const timedOut = signal.aborted;
+    const message = (error as Error).message;
     return {
       status: null,
       body: "",
       retryAfterSeconds: null,
-      error: timedOut ? `timed out after ${timeoutMs} ms` : `request failed: ${(error as Error).message}`,
+      error: message.startsWith("timed out") ? message : `request failed: ${message}`,
       durationMs: Math.round(performance.now() - started),
     };
   }

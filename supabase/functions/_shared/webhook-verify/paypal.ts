@@ -1,6 +1,7 @@
 import { importX509 } from "jose";
 import { z } from "zod";
 import { HttpError } from "../http/errors.ts";
+import { pinnedRequest } from "../pinned-request.ts";
 import { checkWebhookUrl, type Resolver, type UrlPolicy } from "../ssrf.ts";
 import { crc32 } from "./crc32.ts";
 import { invalidSignature, missingSignature, outsideTolerance, withinTolerance } from "./failures.ts";
@@ -28,7 +29,12 @@ export interface PaypalCertificateOptions {
   resolve?: Resolver;
   /** How long a fetched certificate is reused: PayPal rotates them rarely, and each fetch costs a round trip. */
   cacheSeconds?: number;
+  /** How the certificate is fetched from the checked addresses; pinnedRequest by default, a fake in unit tests. */
+  get?: (url: URL, addresses: string[]) => Promise<{ status: number; body: string }>;
 }
+
+// A certificate is a few KB; 64 KB is room for a chain, and a bound on what a hostile host can make us read.
+const CERT_LIMITS = { timeoutMs: 5000, bodyBytes: 64 * 1024 };
 
 const badCertUrl = (message: string) => new HttpError(401, "invalid_cert_url", message, { security: "ssrf_blocked" });
 
@@ -41,17 +47,21 @@ function acceptableCertUrl(url: URL, extraHosts: string[]): boolean {
 /**
  * The certificate loader PayPal verification uses: refuses URLs outside paypal.com (the
  * certificate URL arrives in the request, so anyone could name their own), fetches through
- * the SSRF guard with redirects refused, and caches each certificate's key by URL.
+ * the SSRF guard (and from the very address it checked) with redirects refused, and caches each
+ * certificate's key by URL.
  */
 export function paypalCertificates(options: PaypalCertificateOptions): (raw: string) => Promise<CryptoKey> {
   const cache = new Map<string, { key: Promise<CryptoKey>; until: number }>();
   const ttlMs = (options.cacheSeconds ?? 3600) * 1000;
+  const get = options.get ??
+    ((url: URL, addresses: string[]) => pinnedRequest("GET", url, addresses, {}, null, CERT_LIMITS));
   const load: CertificateLoader = async (url) => {
     const check = await checkWebhookUrl(url.href, options.policy, options.resolve);
     if (!check.ok) throw badCertUrl(`The paypal-cert-url cannot be fetched: ${check.reason}`);
-    const response = await fetch(url, { redirect: "manual", signal: AbortSignal.timeout(5000) });
-    if (!response.ok) throw new Error(`fetching the PayPal certificate answered ${response.status}`);
-    return importX509((await response.text()).trim(), "RS256");
+    // From the address the guard checked, with no second lookup (see pinnedRequest).
+    const answer = await get(check.url, check.addresses);
+    if (answer.status !== 200) throw new Error(`fetching the PayPal certificate answered ${answer.status}`);
+    return importX509(answer.body.trim(), "RS256");
   };
   return (raw) => {
     let url: URL;
