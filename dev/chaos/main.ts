@@ -1,0 +1,48 @@
+import { parseArgs } from "node:util";
+import postgres from "postgres";
+import { startThrowawayStack } from "../stack/throwaway.ts";
+import { duplicateStorm } from "./duplicate-storm.ts";
+import { type ScenarioResult, table } from "./report.ts";
+
+const USAGE = `Usage: npm run chaos [-- --scenario <name> --scale <n> --seed <n>]
+
+Starts a throwaway stack, runs each scenario against it, and prints one row per scenario
+(sent, effects, lost, duplicated, refused, wrong, pass); the last line is one JSON object.
+
+Scenarios: duplicate-storm (default scale 10000: payments and shipments, each delivered 3 times
+at once in shuffled order, a tenth of the payments refunded out of order).`;
+
+const SCENARIOS = { "duplicate-storm": duplicateStorm } as const;
+
+const { values } = parseArgs({
+  options: {
+    scenario: { type: "string" },
+    scale: { type: "string" },
+    seed: { type: "string" },
+    help: { type: "boolean", short: "h" },
+  },
+});
+const names = values.scenario ? [values.scenario] : Object.keys(SCENARIOS);
+const scale = Number(values.scale ?? 10_000);
+if (values.help || names.some((name) => !(name in SCENARIOS)) || !Number.isInteger(scale) || scale < 1) {
+  console.log(USAGE);
+  process.exit(values.help ? 0 : 2);
+}
+console.log("starting a throwaway stack (embedded Postgres, migrations, Deno)...");
+const stack = await startThrowawayStack("chaos", { LOG_LEVEL: "warn", DB_POOL_MAX: "20" }, process.env.CHAOS_DATABASE_URL);
+const sql = postgres(stack.env.DATABASE_URL, { max: 4, onnotice: () => {} });
+const results: ScenarioResult[] = [];
+try {
+  for (const name of names) {
+    const started = performance.now();
+    const run = SCENARIOS[name as keyof typeof SCENARIOS];
+    results.push(await run({ env: stack.env as unknown as Record<string, string>, sql, log: console.log }, scale, Number(values.seed ?? 1)));
+    console.log(`  ${name}: ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  }
+} finally {
+  await sql.end();
+  await stack.dispose();
+}
+console.log(table(results));
+console.log(JSON.stringify({ scale, scenarios: results.map(({ notes: _, ...figures }) => figures) }));
+process.exit(results.every((r) => r.pass) ? 0 : 1);

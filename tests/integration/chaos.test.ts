@@ -1,0 +1,27 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { duplicateStorm } from "../../dev/chaos/duplicate-storm.ts";
+import { type OwnStack, startOwnStack } from "../helpers/own-stack.ts";
+
+// The short resilience suite (`npm run chaos` is the long one): on a stack of its own, since a
+// storm's checker counts every effect in the database and every email in the stand-in's inbox.
+let own: OwnStack;
+
+beforeAll(async () => {
+  own = await startOwnStack("chaos-test", { LOG_LEVEL: "error", DB_POOL_MAX: "20" });
+}, 120_000);
+
+afterAll(async () => {
+  await own?.close();
+});
+
+describe("duplicate storm", () => {
+  it("applies every event once, sends no email twice, and ends each order where a replay would", async () => {
+    const result = await duplicateStorm(
+      { env: own.stack.env as unknown as Record<string, string>, sql: own.sql, log: () => {} },
+      200,
+      7,
+    );
+    expect(result, result.notes.join("; ")).toMatchObject({ sent: 1260, lost: 0, duplicated: 0, refused: 0, wrong: 0, pass: true });
+    expect(result.effects).toBe(420);
+  }, 120_000);
+});
