@@ -1,6 +1,7 @@
 import { parseArgs } from "node:util";
 import postgres from "postgres";
 import { startThrowawayStack } from "../stack/throwaway.ts";
+import { databaseOutage } from "./database-outage.ts";
 import { duplicateStorm } from "./duplicate-storm.ts";
 import { type ScenarioResult, table } from "./report.ts";
 
@@ -9,10 +10,13 @@ const USAGE = `Usage: npm run chaos [-- --scenario <name> --scale <n> --seed <n>
 Starts a throwaway stack, runs each scenario against it, and prints one row per scenario
 (sent, effects, lost, duplicated, refused, wrong, pass); the last line is one JSON object.
 
-Scenarios: duplicate-storm (default scale 10000: payments and shipments, each delivered 3 times
-at once in shuffled order, a tenth of the payments refunded out of order).`;
+Scenarios:
+  duplicate-storm  payments and shipments (scale each, default 10000), each delivered 3 times at
+                   once in shuffled order, a tenth of the payments refunded out of order
+  database-outage  payments (scale) while stripe-webhook's database connection is cut for 5 s
+                   a third of the way in; senders retry as Stripe does`;
 
-const SCENARIOS = { "duplicate-storm": duplicateStorm } as const;
+const SCENARIOS = { "duplicate-storm": duplicateStorm, "database-outage": databaseOutage } as const;
 
 const { values } = parseArgs({
   options: {

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { databaseOutage } from "../../dev/chaos/database-outage.ts";
 import { duplicateStorm } from "../../dev/chaos/duplicate-storm.ts";
 import { type OwnStack, startOwnStack } from "../helpers/own-stack.ts";
 
@@ -23,5 +24,18 @@ describe("duplicate storm", () => {
     );
     expect(result, result.notes.join("; ")).toMatchObject({ sent: 1260, lost: 0, duplicated: 0, refused: 0, wrong: 0, pass: true });
     expect(result.effects).toBe(420);
+  }, 120_000);
+});
+
+describe("database outage", () => {
+  it("answers 5xx for what it could not store, and every event ends stored and applied once after the retries", async () => {
+    const result = await databaseOutage(
+      { env: own.stack.env as unknown as Record<string, string>, sql: own.sql, log: () => {} },
+      150,
+      1,
+      1500,
+    );
+    expect(result, result.notes.join("; ")).toMatchObject({ sent: 150, effects: 150, lost: 0, duplicated: 0, wrong: 0, pass: true });
+    expect(result.refused).toBeGreaterThan(0);
   }, 120_000);
 });

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { serveFunction, type ServedFunction } from "../../dev/stack/functions.ts";
 import { stripeEvent } from "../../dev/stripe/fixtures.ts";
 import { createOrder, postStripe, stack, testSql } from "../helpers/stack.ts";
-import { startTcpProxy, type TcpProxy } from "../helpers/tcp-proxy.ts";
+import { startTcpProxy, type TcpProxy } from "../../dev/chaos/tcp-proxy.ts";
 
 const sql = testSql();
 let proxy: TcpProxy;
