@@ -3,6 +3,7 @@ import postgres from "postgres";
 import { startThrowawayStack } from "../stack/throwaway.ts";
 import { databaseOutage } from "./database-outage.ts";
 import { duplicateStorm } from "./duplicate-storm.ts";
+import { providerOutage } from "./provider-outage.ts";
 import { type ScenarioResult, table } from "./report.ts";
 
 const USAGE = `Usage: npm run chaos [-- --scenario <name> --scale <n> --seed <n>]
@@ -14,9 +15,15 @@ Scenarios:
   duplicate-storm  payments and shipments (scale each, default 10000), each delivered 3 times at
                    once in shuffled order, a tenth of the payments refunded out of order
   database-outage  payments (scale) while stripe-webhook's database connection is cut for 5 s
-                   a third of the way in; senders retry as Stripe does`;
+                   a third of the way in; senders retry as Stripe does
+  provider-outage  emails (scale) while the Resend stand-in answers 30% 500, 10% 429 and 5%
+                   nothing; the queue drains on a controlled clock`;
 
-const SCENARIOS = { "duplicate-storm": duplicateStorm, "database-outage": databaseOutage } as const;
+const SCENARIOS = {
+  "duplicate-storm": duplicateStorm,
+  "database-outage": databaseOutage,
+  "provider-outage": providerOutage,
+} as const;
 
 const { values } = parseArgs({
   options: {
@@ -33,7 +40,13 @@ if (values.help || names.some((name) => !(name in SCENARIOS)) || !Number.isInteg
   process.exit(values.help ? 0 : 2);
 }
 console.log("starting a throwaway stack (embedded Postgres, migrations, Deno)...");
-const stack = await startThrowawayStack("chaos", { LOG_LEVEL: "warn", DB_POOL_MAX: "20" }, process.env.CHAOS_DATABASE_URL);
+// Batches of 10 and a 1 s Resend timeout, so an outage meets many requests and a lost answer
+// is retried quickly.
+const stack = await startThrowawayStack(
+  "chaos",
+  { LOG_LEVEL: "warn", DB_POOL_MAX: "20", EMAIL_BATCH_SIZE: "10", RESEND_TIMEOUT_MS: "1000" },
+  process.env.CHAOS_DATABASE_URL,
+);
 const sql = postgres(stack.env.DATABASE_URL, { max: 4, onnotice: () => {} });
 const results: ScenarioResult[] = [];
 try {

@@ -102,7 +102,8 @@ export async function handleSend(
   const fingerprint = fingerprintOf(parsed.ok ? parsed.value : raw, `${endpoint}|${permissive}`);
   const scope = idempotencyKey ? IdempotencyStore.scope(apiKey, endpoint, idempotencyKey) : null;
 
-  const failure: FailureSpec | null = state.failures.take();
+  const taken: FailureSpec | null = state.failures.take();
+  const failure = taken && "mode" in taken && taken.mode === "pass" ? null : taken;
   if (failure) {
     state.log(`injected ${"status" in failure ? `status ${failure.status}` : failure.mode} on POST ${endpoint}`);
   }

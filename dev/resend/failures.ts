@@ -5,11 +5,12 @@ import { z } from "zod";
  * - `{ status }` answers with that error status (500, 503, 429, ...), optionally with `retry-after`;
  * - `{ mode: "timeout" }` never answers and stores nothing (the request was lost on the way in);
  * - `{ mode: "drop-response" }` sends the email normally but never answers (lost on the way
- *   out), which is the case where only an idempotency key saves the client from a duplicate.
+ *   out), which is the case where only an idempotency key saves the client from a duplicate;
+ * - `{ mode: "pass" }` lets the request through untouched: a gap in a scripted mix of failures.
  */
 export type FailureSpec =
   | { status: number; count: number; retryAfter?: number }
-  | { mode: "timeout" | "drop-response"; count: number };
+  | { mode: "timeout" | "drop-response" | "pass"; count: number };
 
 /** Validates the JSON of `POST /_control/failures`. */
 export const failureSpecSchema: z.ZodType<FailureSpec> = z.union([
@@ -18,7 +19,7 @@ export const failureSpecSchema: z.ZodType<FailureSpec> = z.union([
     count: z.number().int().min(1),
     retryAfter: z.number().int().min(0).optional(),
   }),
-  z.object({ mode: z.enum(["timeout", "drop-response"]), count: z.number().int().min(1) }),
+  z.object({ mode: z.enum(["timeout", "drop-response", "pass"]), count: z.number().int().min(1) }),
 ]);
 
 /** A FIFO of pending failures; each send request consumes one unit of the oldest spec. */

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { databaseOutage } from "../../dev/chaos/database-outage.ts";
 import { duplicateStorm } from "../../dev/chaos/duplicate-storm.ts";
+import { providerOutage } from "../../dev/chaos/provider-outage.ts";
 import { type OwnStack, startOwnStack } from "../helpers/own-stack.ts";
 
 // The short resilience suite (`npm run chaos` is the long one): on a stack of its own, since a
@@ -8,7 +9,12 @@ import { type OwnStack, startOwnStack } from "../helpers/own-stack.ts";
 let own: OwnStack;
 
 beforeAll(async () => {
-  own = await startOwnStack("chaos-test", { LOG_LEVEL: "error", DB_POOL_MAX: "20" });
+  own = await startOwnStack("chaos-test", {
+    LOG_LEVEL: "error",
+    DB_POOL_MAX: "20",
+    EMAIL_BATCH_SIZE: "10",
+    RESEND_TIMEOUT_MS: "1000",
+  });
 }, 120_000);
 
 afterAll(async () => {
@@ -36,6 +42,18 @@ describe("database outage", () => {
       1500,
     );
     expect(result, result.notes.join("; ")).toMatchObject({ sent: 150, effects: 150, lost: 0, duplicated: 0, wrong: 0, pass: true });
+    expect(result.refused).toBeGreaterThan(0);
+  }, 120_000);
+});
+
+describe("provider outage", () => {
+  it("sends every email exactly once while Resend answers 500s, 429s and nothing", async () => {
+    const result = await providerOutage(
+      { env: own.stack.env as unknown as Record<string, string>, sql: own.sql, log: () => {} },
+      120,
+      3,
+    );
+    expect(result, result.notes.join("; ")).toMatchObject({ sent: 120, effects: 120, lost: 0, duplicated: 0, wrong: 0, pass: true });
     expect(result.refused).toBeGreaterThan(0);
   }, 120_000);
 });
