@@ -1,6 +1,6 @@
 import { serveFunction } from "../stack/functions.ts";
 import { signStripePayload, stripeEvent } from "../stripe/fixtures.ts";
-import type { ChaosTarget } from "./duplicate-storm.ts";
+import type { ChaosTarget } from "./harness.ts";
 import type { ScenarioResult } from "./report.ts";
 import { startTcpProxy } from "./tcp-proxy.ts";
 

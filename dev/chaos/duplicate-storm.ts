@@ -1,15 +1,8 @@
 import { randomUUID } from "node:crypto";
-import type postgres from "postgres";
 import { genericHmacOptions, genericHmacSignature } from "../../supabase/functions/_shared/webhook-verify/generic-hmac.ts";
 import { signStripePayload, stripeEvent, stripeId } from "../stripe/fixtures.ts";
+import { type ChaosTarget, drainEmail, inboxCopies, seededRandom } from "./harness.ts";
 import type { ScenarioResult } from "./report.ts";
-
-/** What a scenario runs against: a stack's URLs, keys and database. */
-export interface ChaosTarget {
-  env: Record<string, string>;
-  sql: postgres.Sql;
-  log: (line: string) => void;
-}
 
 interface Delivery {
   url: string;
@@ -19,8 +12,7 @@ interface Delivery {
 
 /** A Fisher-Yates shuffle with a seeded generator, so a failing run can be replayed. */
 function shuffle<T>(items: T[], seed: number): T[] {
-  let state = seed >>> 0 || 1;
-  const next = () => (state = (state * 1664525 + 1013904223) >>> 0) / 2 ** 32;
+  const next = seededRandom(seed);
   for (let i = items.length - 1; i > 0; i--) {
     const j = Math.floor(next() * (i + 1));
     [items[i], items[j]] = [items[j], items[i]];
@@ -46,20 +38,6 @@ async function sendAll(deliveries: Delivery[], concurrency: number): Promise<num
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
   return statuses;
-}
-
-/** Drains the email queue through email-service until nothing is due, as the wake-ups would. */
-async function drainEmail(target: ChaosTarget): Promise<void> {
-  for (let round = 0; round < 100; round++) {
-    const [{ due }] = await target.sql<{ due: number }[]>`
-      select count(*)::int as due from public.email_queue where status in ('pending', 'sending')`;
-    if (due === 0) return;
-    await fetch(`${target.env.SUPABASE_URL}/functions/v1/email-service`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${target.env.SUPABASE_SERVICE_ROLE_KEY}`, "content-type": "application/json" },
-      body: '{"action":"drain"}',
-    });
-  }
 }
 
 /**
@@ -141,13 +119,7 @@ export async function duplicateStorm(target: ChaosTarget, scale: number, seed = 
   await drainEmail(target);
   // A refunded order legitimately gets two emails (confirmation, refund): the same email twice
   // is the same recipient and subject.
-  const inbox = (await (await fetch(`${env.RESEND_BASE_URL}/inbox`)).json()).data as { to: string | string[]; subject: string }[];
-  const perEmail = new Map<string, number>();
-  for (const mail of inbox) {
-    for (const to of [mail.to].flat()) {
-      if (to.startsWith(`chaos-${run}-`)) perEmail.set(`${to} ${mail.subject}`, (perEmail.get(`${to} ${mail.subject}`) ?? 0) + 1);
-    }
-  }
+  const perEmail = await inboxCopies(env, `chaos-${run}-`, (to, subject) => `${to} ${subject}`);
   // With no email at all the count above would prove nothing.
   if (perEmail.size === 0) notes.push("no email reached the inbox, so none could be counted twice");
   const emailedTwice = [...perEmail.values()].filter((n) => n > 1).length;
