@@ -73,8 +73,8 @@ export async function databaseOutage(target: ChaosTarget, scale: number, _seed =
     await Promise.all(Array.from({ length: 16 }, worker));
     await outage;
 
-    const stored = await sql<{ event_id: string; attempts: number; status: string }[]>`
-      select event_id, attempts, status from public.webhook_events
+    const stored = await sql<{ event_id: string; attempts: number; status: string; duplicates: number }[]>`
+      select event_id, attempts, status, duplicates from public.webhook_events
       where provider = 'stripe' and event_id = any(${events.map((e) => e.id)})`;
     const storedIds = new Set(stored.map((row) => row.event_id));
     const wrong = [...acknowledged].filter((id) => !storedIds.has(id)).length;
@@ -93,6 +93,7 @@ export async function databaseOutage(target: ChaosTarget, scale: number, _seed =
       effects: paid,
       lost,
       duplicated,
+      absorbed: stored.reduce((sum, row) => sum + row.duplicates, 0),
       refused: serverErrors,
       wrong,
       pass: wrong === 0 && lost === 0 && paid === scale && serverErrors > 0,

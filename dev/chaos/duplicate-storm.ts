@@ -109,12 +109,15 @@ export async function duplicateStorm(target: ChaosTarget, scale: number, seed = 
   const finals = await sql<{ id: string; status: string }[]>`select id, status from public.orders where id = any(${[...expected.keys()]}::uuid[])`;
   const wrong = finals.filter((o) => o.status !== expected.get(o.id)).length;
   if (wrong > 0) notes.push(`${wrong} orders differ from a sequential replay of their history`);
-  const [stripeCounts] = await sql<{ applied: number; events: number }[]>`
-    select count(*) filter (where e.status in ('processed', 'unmatched'))::int as applied, count(*)::int as events
+  const [stripeCounts] = await sql<{ applied: number; events: number; duplicates: number }[]>`
+    select count(*) filter (where e.status in ('processed', 'unmatched'))::int as applied, count(*)::int as events,
+      coalesce(sum(e.duplicates), 0)::int as duplicates
     from public.webhook_events e where e.provider = 'stripe'
       and e.payload -> 'data' -> 'object' -> 'metadata' ->> 'order_id' = any(${[...expected.keys()]})`;
-  const [shipments] = await sql<{ applied: number; distinct: number }[]>`
-    select count(*)::int as applied, count(distinct event_id)::int as distinct from chaos.applications where run = ${run}`;
+  const [shipments] = await sql<{ applied: number; distinct: number; duplicates: number }[]>`
+    select count(*)::int as applied, count(distinct event_id)::int as distinct,
+      (select coalesce(sum(duplicates), 0)::int from public.webhook_events where provider = ${`source:${source.id}`}) as duplicates
+    from chaos.applications where run = ${run}`;
 
   await drainEmail(target);
   // A refunded order legitimately gets two emails (confirmation, refund): the same email twice
@@ -137,6 +140,7 @@ export async function duplicateStorm(target: ChaosTarget, scale: number, seed = 
     effects,
     lost,
     duplicated,
+    absorbed: stripeCounts.duplicates + shipments.duplicates,
     refused,
     wrong,
     pass: lost === 0 && duplicated === 0 && refused === 0 && wrong === 0 && perEmail.size > 0,

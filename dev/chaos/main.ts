@@ -3,8 +3,10 @@ import postgres from "postgres";
 import { startThrowawayStack } from "../stack/throwaway.ts";
 import { databaseOutage } from "./database-outage.ts";
 import { duplicateStorm } from "./duplicate-storm.ts";
+import { partnerOutage } from "./partner-outage.ts";
 import { providerOutage } from "./provider-outage.ts";
 import { type ScenarioResult, table } from "./report.ts";
+import { workerCrash } from "./worker-crash.ts";
 
 const USAGE = `Usage: npm run chaos [-- --scenario <name> --scale <n> --seed <n>]
 
@@ -17,12 +19,18 @@ Scenarios:
   database-outage  payments (scale) while stripe-webhook's database connection is cut for 5 s
                    a third of the way in; senders retry as Stripe does
   provider-outage  emails (scale) while the Resend stand-in answers 30% 500, 10% 429 and 5%
-                   nothing; the queue drains on a controlled clock`;
+                   nothing; the queue drains on a controlled clock
+  partner-outage   deliveries (scale) to five partners limited to 10/s, whose receivers answer
+                   503 for a simulated hour; the clock advances 5 minutes at a time
+  worker-crash     emails and deliveries (scale each) while email-service and webhook-dispatcher
+                   processes are killed with SIGKILL mid-batch, 10 times each`;
 
 const SCENARIOS = {
   "duplicate-storm": duplicateStorm,
   "database-outage": databaseOutage,
   "provider-outage": providerOutage,
+  "partner-outage": partnerOutage,
+  "worker-crash": workerCrash,
 } as const;
 
 const { values } = parseArgs({
@@ -53,7 +61,8 @@ try {
   for (const name of names) {
     const started = performance.now();
     const run = SCENARIOS[name as keyof typeof SCENARIOS];
-    results.push(await run({ env: stack.env as unknown as Record<string, string>, sql, log: console.log }, scale, Number(values.seed ?? 1)));
+    const target = { env: stack.env as unknown as Record<string, string>, sql, log: console.log, serveExtra: stack.serveExtra };
+    results.push(await run(target, scale, Number(values.seed ?? 1)));
     console.log(`  ${name}: ${((performance.now() - started) / 1000).toFixed(1)} s`);
   }
 } finally {

@@ -1,20 +1,10 @@
 import { randomUUID } from "node:crypto";
-import { type ChaosTarget, drainEmail, inboxCopies, seededRandom } from "./harness.ts";
+import { type ChaosTarget, drainEmail, inboxCopies, postJson, seededRandom } from "./harness.ts";
 import type { ScenarioResult } from "./report.ts";
 
 // The mix of the Resend stand-in's answers while it is unwell, per send request: 30% 500,
 // 10% 429, 5% no answer at all, the rest sent.
 const MIX: [number, Record<string, unknown>][] = [[0.3, { status: 500 }], [0.1, { status: 429, retryAfter: 0 }], [0.05, { mode: "timeout" }]];
-
-async function post(url: string, body: unknown, headers: Record<string, string> = {}) {
-  const response = await fetch(url, {
-    method: "POST",
-    headers: { "content-type": "application/json", ...headers },
-    body: JSON.stringify(body),
-  });
-  await response.arrayBuffer();
-  return response.status;
-}
 
 /**
  * Provider outage: `scale` emails queued while the Resend stand-in fails its next send requests
@@ -28,7 +18,7 @@ export async function providerOutage(target: ChaosTarget, scale: number, seed = 
   const notes: string[] = [];
   const run = randomUUID().slice(0, 8);
   const recipients = Array.from({ length: scale }, (_, i) => `outage-${run}-${i}@example.com`);
-  await post(`${env.RESEND_BASE_URL}/_control/rate-limit`, { perSecond: null });
+  await postJson(`${env.RESEND_BASE_URL}/_control/rate-limit`, { perSecond: null });
   const next = seededRandom(seed);
   const requests = Math.ceil(scale / 10) * 2;
   let injected = 0;
@@ -37,7 +27,7 @@ export async function providerOutage(target: ChaosTarget, scale: number, seed = 
     let at = 0;
     const failure = MIX.find(([share]) => roll < (at += share))?.[1];
     if (failure) injected++;
-    await post(`${env.RESEND_BASE_URL}/_control/failures`, { ...(failure ?? { mode: "pass" }), count: 1 });
+    await postJson(`${env.RESEND_BASE_URL}/_control/failures`, { ...(failure ?? { mode: "pass" }), count: 1 });
   }
   for (const to of recipients) {
     await sql`select public.enqueue_email('password_reset', ${to}, ${sql.json({ reset_url: "https://shop.example/r" })}, ${`outage:${to}`})`;
@@ -46,8 +36,9 @@ export async function providerOutage(target: ChaosTarget, scale: number, seed = 
   const rows = await sql<{ status: string }[]>`select status from public.email_queue where recipient = any(${recipients})`;
   const notSent = rows.filter((r) => r.status !== "sent" && r.status !== "delivered").length;
   const copies = await inboxCopies(env, `outage-${run}-`, (to) => to);
+  const { replays } = await (await fetch(`${env.RESEND_BASE_URL}/_control/stats`)).json();
   // Back to a healthy stand-in (no pending failures, its rate limit restored; the inbox too).
-  await post(`${env.RESEND_BASE_URL}/_control/reset`, {});
+  await postJson(`${env.RESEND_BASE_URL}/_control/reset`, {});
   const lost = scale - copies.size;
   const duplicated = [...copies.values()].reduce((sum, n) => sum + n - 1, 0);
   if (notSent > 0) notes.push(`${notSent} emails did not end sent`);
@@ -60,6 +51,7 @@ export async function providerOutage(target: ChaosTarget, scale: number, seed = 
     effects: copies.size,
     lost,
     duplicated,
+    absorbed: replays,
     refused: injected,
     wrong: notSent,
     pass: notSent === 0 && lost === 0 && duplicated === 0 && injected > 0,

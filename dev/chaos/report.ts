@@ -5,14 +5,19 @@ export interface ScenarioResult {
   effects: number;
   lost: number;
   duplicated: number;
+  /**
+   * Repeats that a key let the system or a receiver discard: event ids at the webhook
+   * receivers, Resend's idempotency keys, `webhook-id` at partners' receivers.
+   */
+  absorbed: number;
   refused: number;
   wrong: number;
   pass: boolean;
-  /** What a failing figure was about, for the reader of the table. */
+  /** What a failing figure was about, or (starting "info:") what else the run saw, for the reader of the table. */
   notes: string[];
 }
 
-const COLUMNS: (keyof ScenarioResult)[] = ["scenario", "sent", "effects", "lost", "duplicated", "refused", "wrong", "pass"];
+const COLUMNS: (keyof ScenarioResult)[] = ["scenario", "sent", "effects", "lost", "duplicated", "absorbed", "refused", "wrong", "pass"];
 
 /** The table `npm run chaos` prints: one row per scenario, then notes on any that failed. */
 export function table(results: ScenarioResult[]): string {

@@ -122,6 +122,7 @@ export async function handleSend(
   if (scope) {
     const found = state.idempotency.lookup(scope, fingerprint);
     if (found.kind === "replay") {
+      state.replays++;
       return sendJson(res, found.response.status, found.response.body, rateLimitHeaders(state.limiter.peek(apiKey)));
     }
     if (found.kind === "mismatch") {

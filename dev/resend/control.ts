@@ -18,8 +18,9 @@ async function jsonBody<T>(req: IncomingMessage, res: ServerResponse, schema: z.
 }
 
 /**
- * The test-only `/_control/*` routes: inject failures, reset, change the rate limit, and post
- * an event for an email on demand. Unauthenticated on purpose: they only exist locally.
+ * The test-only `/_control/*` routes: inject failures, reset, change the rate limit, post
+ * an event for an email on demand, and `GET /_control/stats` (how many sends the idempotency
+ * keys answered as replays). Unauthenticated on purpose: they only exist locally.
  */
 export async function handleControl(
   state: StandInState,
@@ -27,6 +28,7 @@ export async function handleControl(
   res: ServerResponse,
   path: string,
 ): Promise<void> {
+  if (req.method === "GET" && path === "/_control/stats") return sendJson(res, 200, { replays: state.replays });
   if (req.method !== "POST") return sendError(res, 405, "method_not_allowed", "Control routes only accept POST.");
 
   if (path === "/_control/failures") {

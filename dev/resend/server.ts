@@ -102,6 +102,7 @@ export async function startResendStandIn(options: ResendStandInOptions): Promise
     failures: new FailureQueue(),
     dispatcher: new WebhookDispatcher(options.webhook, log),
     autoEvents: options.autoEvents ?? true,
+    replays: 0,
     held: new Set(),
     log,
   };

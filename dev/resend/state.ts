@@ -13,6 +13,8 @@ export interface StandInState {
   failures: FailureQueue;
   dispatcher: WebhookDispatcher;
   autoEvents: boolean;
+  /** Sends answered from the idempotency store instead of sending again: what the keys absorbed. */
+  replays: number;
   /** Requests deliberately left unanswered; destroyed on reset and close so nothing leaks. */
   held: Set<ServerResponse>;
   log: (line: string) => void;
@@ -27,4 +29,5 @@ export function resetState(state: StandInState): void {
   state.idempotency.clear();
   state.limiter.clear();
   state.failures.clear();
+  state.replays = 0;
 }

@@ -1,7 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { databaseOutage } from "../../dev/chaos/database-outage.ts";
 import { duplicateStorm } from "../../dev/chaos/duplicate-storm.ts";
+import type { ChaosTarget } from "../../dev/chaos/harness.ts";
+import { partnerOutage } from "../../dev/chaos/partner-outage.ts";
 import { providerOutage } from "../../dev/chaos/provider-outage.ts";
+import { workerCrash } from "../../dev/chaos/worker-crash.ts";
 import { type OwnStack, startOwnStack } from "../helpers/own-stack.ts";
 
 // The short resilience suite (`npm run chaos` is the long one): on a stack of its own, since a
@@ -21,10 +24,17 @@ afterAll(async () => {
   await own?.close();
 });
 
+const target = (): ChaosTarget => ({
+  env: own.stack.env as unknown as Record<string, string>,
+  sql: own.sql,
+  log: () => {},
+  serveExtra: own.stack.serveExtra,
+});
+
 describe("duplicate storm", () => {
   it("applies every event once, sends no email twice, and ends each order where a replay would", async () => {
     const result = await duplicateStorm(
-      { env: own.stack.env as unknown as Record<string, string>, sql: own.sql, log: () => {} },
+      target(),
       200,
       7,
     );
@@ -36,7 +46,7 @@ describe("duplicate storm", () => {
 describe("database outage", () => {
   it("answers 5xx for what it could not store, and every event ends stored and applied once after the retries", async () => {
     const result = await databaseOutage(
-      { env: own.stack.env as unknown as Record<string, string>, sql: own.sql, log: () => {} },
+      target(),
       150,
       1,
       1500,
@@ -49,11 +59,26 @@ describe("database outage", () => {
 describe("provider outage", () => {
   it("sends every email exactly once while Resend answers 500s, 429s and nothing", async () => {
     const result = await providerOutage(
-      { env: own.stack.env as unknown as Record<string, string>, sql: own.sql, log: () => {} },
+      target(),
       120,
       3,
     );
     expect(result, result.notes.join("; ")).toMatchObject({ sent: 120, effects: 120, lost: 0, duplicated: 0, wrong: 0, pass: true });
     expect(result.refused).toBeGreaterThan(0);
+  }, 120_000);
+});
+
+describe("partner outage", () => {
+  it("delivers everything after a simulated hour down, within each partner's rate limit, its circuit opened and closed again", async () => {
+    const result = await partnerOutage(target(), 100);
+    expect(result, result.notes.join("; ")).toMatchObject({ sent: 100, effects: 100, lost: 0, duplicated: 0, wrong: 0, pass: true });
+    expect(result.refused).toBeGreaterThan(0);
+  }, 120_000);
+});
+
+describe("worker crash", () => {
+  it("loses nothing and sends no email twice when workers are killed with SIGKILL mid-batch", async () => {
+    const result = await workerCrash(target(), 150, 5, 3);
+    expect(result, result.notes.join("; ")).toMatchObject({ sent: 300, effects: 300, lost: 0, duplicated: 0, wrong: 0, pass: true });
   }, 120_000);
 });

@@ -155,6 +155,17 @@ describe("idempotency keys", () => {
     expect(api.inbox()).toHaveLength(2);
   });
 
+  it("counts the replays it answered at GET /_control/stats, back to 0 on reset", async () => {
+    const stats = async () => (await fetch(`${api.url}/_control/stats`)).json();
+    await resend.emails.send(email(), { idempotencyKey: "counted" });
+    expect(await stats()).toEqual({ replays: 0 });
+    await resend.emails.send(email(), { idempotencyKey: "counted" });
+    await resend.emails.send(email(), { idempotencyKey: "counted" });
+    expect(await stats()).toEqual({ replays: 2 });
+    api.reset();
+    expect(await stats()).toEqual({ replays: 0 });
+  });
+
   it("answers 409 invalid_idempotent_request for the same key with a different body", async () => {
     await resend.emails.send(email(), { idempotencyKey: "k-1" });
     const { error } = await resend.emails.send(email({ subject: "Something else" }), { idempotencyKey: "k-1" });
