@@ -1,6 +1,7 @@
 import type { SupabaseClient } from "@supabase/supabase-js";
 // The schemas are the functions' own, so the client refuses exactly what the functions would.
-// These modules are zod plus pure normalization code (no Deno, no database), safe in a bundle.
+// These modules are zod/mini plus pure normalization code (no Deno, no database), safe in a
+// bundle; `npm run size` shows what the bundle weighs (dev/size/).
 import { sessionIdSchema } from "../supabase/functions/_shared/tracking/fields.ts";
 import {
   type AnalyticsEventInput,
@@ -89,8 +90,38 @@ interface Queued {
 
 const byteLength = (value: unknown) => new TextEncoder().encode(JSON.stringify(value)).length;
 
-function invalid(what: string, issues: { path: PropertyKey[]; message: string }[]): TrackingError {
-  const details = issues.map((issue) => ({ path: issue.path.map(String).join("."), message: issue.message }));
+/** What the schemas' issues carry that {@link messageOf} reads. */
+interface Issue {
+  path: PropertyKey[];
+  message: string;
+  expected?: string;
+  format?: string;
+  keys?: string[];
+  maximum?: unknown;
+  minimum?: unknown;
+}
+
+// A page's bundle carries zod/mini without a locale (the English one alone weighs about 1 KiB
+// gzipped), so zod's own messages read "Invalid input" there; the issue's specifics say more.
+// The schemas' custom messages, and zod's English ones where a locale is loaded, pass as they are.
+function messageOf(issue: Issue): string {
+  if (issue.message !== "Invalid input") return issue.message;
+  const detail = issue.expected
+    ? `expected ${issue.expected}`
+    : issue.format
+    ? `expected ${issue.format}`
+    : issue.keys
+    ? `unrecognized keys ${issue.keys.join(", ")}`
+    : issue.maximum !== undefined
+    ? `at most ${issue.maximum}`
+    : issue.minimum !== undefined
+    ? `at least ${issue.minimum}`
+    : "";
+  return detail ? `Invalid input: ${detail}` : issue.message;
+}
+
+function invalid(what: string, issues: Issue[]): TrackingError {
+  const details = issues.map((issue) => ({ path: issue.path.map(String).join("."), message: messageOf(issue) }));
   const summary = details.map((detail) => (detail.path ? `${detail.path}: ${detail.message}` : detail.message));
   return new TrackingError(`${what}: ${summary.join("; ")}`, "invalid", { body: details });
 }

@@ -9,7 +9,7 @@ import type { JwtKeys } from "../_shared/http/jwt-verifier.ts";
 import { createHandler, type PipelineDeps } from "../_shared/http/pipeline.ts";
 import { createPostgresRateLimiter, type RateLimitPolicy } from "../_shared/rate-limit.ts";
 import { requestFacts } from "../_shared/tracking/event-row.ts";
-import { ingestBatch } from "./ingest.ts";
+import { ingestBatch, ingestRequestSchema } from "./ingest.ts";
 import {
   eventCounts,
   eventsQuery,
@@ -20,7 +20,6 @@ import {
   topContent,
   topContentQuery,
 } from "./metrics.ts";
-import { ingestRequestSchema } from "./schema.ts";
 
 /** What the analytics-service handler needs. */
 export interface AnalyticsServiceDeps extends PipelineDeps {

@@ -1,7 +1,24 @@
+import { z } from "zod";
 import type { Sql } from "../_shared/db.ts";
 import { type AnalyticsEventRow, ingestEvents, type RequestFacts, utmColumns } from "../_shared/tracking/event-row.ts";
-import { referrerHost } from "../_shared/tracking/fields.ts";
-import { analyticsEventSchema, type IngestResponse, type RejectedEvent, type ValidAnalyticsEvent } from "./schema.ts";
+import { referrerHost, sessionIdSchema } from "../_shared/tracking/fields.ts";
+import {
+  analyticsEventSchema,
+  type IngestResponse,
+  MAX_BATCH_EVENTS,
+  type RejectedEvent,
+  type ValidAnalyticsEvent,
+} from "./schema.ts";
+
+/**
+ * An ingest request: events are validated one by one (by {@link ingestBatch}), so one bad event
+ * does not sink the rest. Here rather than in schema.ts, which the browser client bundles: the
+ * client builds the envelope itself and never parses it, so it does not carry this schema.
+ */
+export const ingestRequestSchema = z.strictObject({
+  session_id: z.optional(sessionIdSchema),
+  events: z.array(z.unknown()).min(1).max(MAX_BATCH_EVENTS),
+});
 
 /** How far an event's own timestamp may be from its arrival; beyond, it is clamped. */
 export const MAX_SKEW_MS = 24 * 60 * 60 * 1000;

@@ -64,8 +64,10 @@ export const topContentQuery = range(
     from: instant,
     to: instant,
     interval: z.literal("day").default("day"),
-    event: eventNameSchema.default({ name: "share", custom: false }),
-    content_type: contentTypeSchema.optional(),
+    // The shared tracking schemas are zod/mini (the browser client bundles them): wrapped with
+    // classic zod's functions, which take any zod schema, rather than its methods.
+    event: z._default(eventNameSchema, { name: "share", custom: false }),
+    content_type: z.optional(contentTypeSchema),
     limit: z.coerce.number().int().min(1).max(100).default(10),
   }),
 );

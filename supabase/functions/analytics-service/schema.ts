@@ -1,4 +1,7 @@
-import { z } from "zod";
+// zod/mini, like the shared fields: the browser tracking client bundles this module (see fields.ts).
+import * as z from "zod/mini";
+// What z.iso.datetime() calls: reaching `z.iso` would bring every ISO format into the bundle.
+import { _isoDateTime } from "zod/v4/core";
 import {
   contentIdSchema,
   contentTypeSchema,
@@ -15,24 +18,37 @@ const MAX_PROPERTIES = 50;
 const MAX_PROPERTIES_BYTES = 8192;
 
 /** An event name in any spelling, normalized to snake_case: a standard name or a custom one. */
-export const eventNameSchema = z.string().trim().min(1).max(100).transform((raw, ctx) => {
-  const normalized = normalizeEventName(raw);
-  if (normalized === null) {
-    ctx.addIssue({ code: "custom", message: "Use letters, digits, spaces, - . or _, starting with a letter" });
-    return z.NEVER;
-  }
-  return normalized;
-});
+export const eventNameSchema = z.pipe(
+  z.string().check(z.trim(), z.minLength(1), z.maxLength(100)),
+  z.transform((raw: string, ctx) => {
+    const normalized = normalizeEventName(raw);
+    if (normalized === null) {
+      ctx.issues.push({
+        code: "custom",
+        message: "Use letters, digits, spaces, - . or _, starting with a letter",
+        input: raw,
+      });
+      return z.NEVER;
+    }
+    return normalized;
+  }),
+);
 
 // jsonb cannot hold U+0000, so a string with one would fail the whole batch's insert.
 const text = (min: number, max: number) =>
-  z.string().min(min).max(max).refine((value) => !value.includes("\u0000"), "No NUL characters");
+  z.string().check(
+    z.minLength(min),
+    z.maxLength(max),
+    z.refine((value) => !value.includes("\u0000"), "No NUL characters"),
+  );
 
 /** Flat properties: short keys, primitive values, a few KiB at most. */
 export const propertiesSchema = z
   .record(text(1, 64), z.union([text(0, 1000), z.number(), z.boolean(), z.null()]))
-  .refine((props) => Object.keys(props).length <= MAX_PROPERTIES, `At most ${MAX_PROPERTIES} properties`)
-  .refine((props) => JSON.stringify(props).length <= MAX_PROPERTIES_BYTES, `At most ${MAX_PROPERTIES_BYTES} bytes`);
+  .check(
+    z.refine((props) => Object.keys(props).length <= MAX_PROPERTIES, `At most ${MAX_PROPERTIES} properties`),
+    z.refine((props) => JSON.stringify(props).length <= MAX_PROPERTIES_BYTES, `At most ${MAX_PROPERTIES_BYTES} bytes`),
+  );
 
 /** One analytics event as a browser sends it. */
 export const analyticsEventSchema = z
@@ -41,32 +57,30 @@ export const analyticsEventSchema = z
     id: z.uuid(),
     name: eventNameSchema,
     /** When it happened: ISO 8601 with offset, or epoch milliseconds; clamped to ±24 h of arrival. */
-    timestamp: z.union([z.iso.datetime({ offset: true }), z.number().int().nonnegative()]).optional(),
+    timestamp: z.optional(
+      z.union([_isoDateTime(z.ZodMiniISODateTime, { offset: true }), z.number().check(z.int(), z.nonnegative())]),
+    ),
     /** Overrides the batch's session_id. */
-    session_id: sessionIdSchema.optional(),
-    url: pageUrlSchema.optional(),
-    referrer: urlTextSchema.optional(),
-    content_type: contentTypeSchema.optional(),
-    content_id: contentIdSchema.optional(),
-    utm: utmSchema.optional(),
-    properties: propertiesSchema.optional(),
+    session_id: z.optional(sessionIdSchema),
+    url: z.optional(pageUrlSchema),
+    referrer: z.optional(urlTextSchema),
+    content_type: z.optional(contentTypeSchema),
+    content_id: z.optional(contentIdSchema),
+    utm: z.optional(utmSchema),
+    properties: z.optional(propertiesSchema),
   })
-  .refine((event) => (event.content_type === undefined) === (event.content_id === undefined), {
-    message: "Send content_type and content_id together",
-    path: ["content_id"],
-  });
+  .check(
+    z.refine((event) => (event.content_type === undefined) === (event.content_id === undefined), {
+      message: "Send content_type and content_id together",
+      path: ["content_id"],
+    }),
+  );
 
 /** An event as the client module builds it. */
 export type AnalyticsEventInput = z.input<typeof analyticsEventSchema>;
 
 /** An event after validation. */
 export type ValidAnalyticsEvent = z.output<typeof analyticsEventSchema>;
-
-/** An ingest request: events are validated one by one, so one bad event does not sink the rest. */
-export const ingestRequestSchema = z.strictObject({
-  session_id: sessionIdSchema.optional(),
-  events: z.array(z.unknown()).min(1).max(MAX_BATCH_EVENTS),
-});
 
 /** An ingest request as the client module builds it. */
 export type IngestRequest = { session_id?: string; events: AnalyticsEventInput[] };

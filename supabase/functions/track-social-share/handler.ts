@@ -1,3 +1,4 @@
+import { z } from "zod";
 import type { Sql } from "../_shared/db.ts";
 import { type BrowserCaller, createBrowserAuthenticator } from "../_shared/http/browser-auth.ts";
 import { type CorsPolicy, withCors } from "../_shared/http/cors.ts";
@@ -28,14 +29,16 @@ export interface TrackSocialShareDeps extends PipelineDeps {
 export function createTrackSocialShareHandler(deps: TrackSocialShareDeps): (req: Request) => Promise<Response> {
   const authenticate = createBrowserAuthenticator(deps.jwt);
   const takeToken = createPostgresRateLimiter(deps.sql);
-  const handler = createHandler<BrowserCaller, typeof shareRequestSchema._output>({
+  const handler = createHandler<BrowserCaller, z.output<typeof shareRequestSchema>>({
     name: "track-social-share",
     methods: ["POST"],
     // The largest valid share (three 2 KiB URLs and short fields) is under 8 KiB; anything
     // bigger is junk and is refused before it is read in full.
     maxBodyBytes: 16 * 1024,
     authenticate: async (ctx) => ({ principal: await authenticate(ctx.req) }),
-    schema: shareRequestSchema,
+    // The pipeline takes a classic zod schema, and the share schema is zod/mini (the browser
+    // client bundles it): a pipe from unknown is one, and answers the same issues.
+    schema: z.unknown().pipe(shareRequestSchema),
     idempotency: { store: createIdempotencyStore(deps.sql), scope: "track-social-share" },
     rateLimit: async (_caller, ctx, share) => {
       const byAddress = await takeToken(`track-social-share:ip:${ctx.clientIp}`, deps.perIp);

@@ -1,4 +1,5 @@
-import { z } from "zod";
+// zod/mini, like the shared fields: the browser tracking client bundles this module (see fields.ts).
+import * as z from "zod/mini";
 import {
   contentIdSchema,
   contentTypeSchema,
@@ -16,19 +17,22 @@ export const shareRequestSchema = z.strictObject({
   content_type: contentTypeSchema,
   content_id: contentIdSchema,
   /** Any spelling of a known platform (`Twitter`, `copy-link`); detected from share_url or referrer when absent. */
-  platform: z.string().trim().max(32).optional().transform((value, ctx) => {
-    if (value === undefined || value === "") return undefined;
-    const platform = normalizePlatform(value);
-    if (platform === null) {
-      ctx.addIssue({ code: "custom", message: `Use one of: ${PLATFORMS.join(", ")}` });
-      return z.NEVER;
-    }
-    return platform;
-  }),
+  platform: z.pipe(
+    z.optional(z.string().check(z.trim(), z.maxLength(32))),
+    z.transform((value: string | undefined, ctx) => {
+      if (value === undefined || value === "") return undefined;
+      const platform = normalizePlatform(value);
+      if (platform === null) {
+        ctx.issues.push({ code: "custom", message: `Use one of: ${PLATFORMS.join(", ")}`, input: value });
+        return z.NEVER;
+      }
+      return platform;
+    }),
+  ),
   /** The intent link the user followed (`https://twitter.com/intent/tweet?...`, `mailto:...`). */
-  share_url: urlTextSchema.optional(),
-  referrer: urlTextSchema.optional(),
-  utm: utmSchema.optional(),
+  share_url: z.optional(urlTextSchema),
+  referrer: z.optional(urlTextSchema),
+  utm: z.optional(utmSchema),
   session_id: sessionIdSchema,
 });
 
