@@ -48,10 +48,29 @@ async function applyOrFailure(
   } catch (cause) {
     if (isTransientDbError(cause)) throw cause;
     const error = cause instanceof Error ? cause.message : String(cause);
-    await recordFailure(error);
+    try {
+      await recordFailure(error);
+    } catch (failure) {
+      // Keeping the failure failed as well, and for the same kind of reason: the payload itself
+      // cannot be stored (a number beyond numeric's range, nesting deeper than the server's
+      // stack). No redelivery can change that, so it is the sender's 400, not a 500 forever.
+      if (isUnstorableData(cause) && isUnstorableData(failure)) throw unstorablePayload(failure);
+      throw failure;
+    }
     return { status: "failed", outcome: null, duplicate: false, error };
   }
 }
+
+/** A data exception (SQLSTATE class 22) or too complex a statement (54001): what a value, not the server, caused. */
+function isUnstorableData(error: unknown): boolean {
+  const code = String((error as { code?: unknown } | null)?.code ?? "");
+  return code.startsWith("22") || code === "54001";
+}
+
+const unstorablePayload = (failure: unknown) =>
+  new HttpError(400, "unstorable_payload", `The body is JSON that cannot be stored: ${(failure as Error).message}.`, {
+    security: "malformed_payload",
+  });
 
 /**
  * The answer to a recorded provider event: 200 with what happened once it is durably stored

@@ -10,6 +10,30 @@ export type SecurityKind =
   | "unknown_source"
   | "forbidden";
 
+/**
+ * The security kind each refusal code is recorded under where it is raised with one (the
+ * `security` option below): what a check of the securityLogger's counts expects for an answer's
+ * code. Two codes are also raised without a kind behind valid credentials: `forbidden` for a
+ * tenant's request on another tenant's rows, `invalid_request` for an operator's invalid settings.
+ */
+export const SECURITY_KIND_OF_CODE: Readonly<Record<string, SecurityKind>> = {
+  missing_signature: "signature_failure",
+  invalid_signature: "signature_failure",
+  timestamp_outside_tolerance: "replay",
+  missing_credentials: "auth_failure",
+  invalid_credentials: "auth_failure",
+  unauthorized: "auth_failure",
+  forbidden: "forbidden",
+  rate_limited: "rate_limited",
+  payload_too_large: "payload_too_large",
+  invalid_json: "malformed_payload",
+  invalid_request: "malformed_payload",
+  unstorable_payload: "malformed_payload",
+  invalid_cert_url: "ssrf_blocked",
+  forbidden_url: "ssrf_blocked",
+  source_not_found: "unknown_source",
+};
+
 /** Options of an {@link HttpError} beyond its status, code and message. */
 export interface HttpErrorOptions {
   /** Failing paths of a schema violation, returned to the caller as `details`. */
