@@ -6,9 +6,10 @@ import { duplicateStorm } from "./duplicate-storm.ts";
 import { partnerOutage } from "./partner-outage.ts";
 import { providerOutage } from "./provider-outage.ts";
 import { type ScenarioResult, table } from "./report.ts";
+import { growthLines, postgresProcesses, soak, soakTable } from "./soak.ts";
 import { workerCrash } from "./worker-crash.ts";
 
-const USAGE = `Usage: npm run chaos [-- --scenario <name> --scale <n> --seed <n>]
+const USAGE = `Usage: npm run chaos [-- --scenario <name> --scale <n> --seed <n> --minutes <n>]
 
 Starts a throwaway stack, runs each scenario against it, and prints one row per scenario
 (sent, effects, lost, duplicated, refused, wrong, pass); the last line is one JSON object.
@@ -23,7 +24,9 @@ Scenarios:
   partner-outage   deliveries (scale) to five partners limited to 10/s, whose receivers answer
                    503 for a simulated hour; the clock advances 5 minutes at a time
   worker-crash     emails and deliveries (scale each) while email-service and webhook-dispatcher
-                   processes are killed with SIGKILL mid-batch, 10 times each`;
+                   processes are killed with SIGKILL mid-batch, 10 times each
+  soak             (only when named) mixed load at 50 Stripe events/s for --minutes (default
+                   10), memory, p99 and queue depths sampled; prints them per minute`;
 
 const SCENARIOS = {
   "duplicate-storm": duplicateStorm,
@@ -36,6 +39,7 @@ const SCENARIOS = {
 const { values } = parseArgs({
   options: {
     scenario: { type: "string" },
+    minutes: { type: "string" },
     scale: { type: "string" },
     seed: { type: "string" },
     help: { type: "boolean", short: "h" },
@@ -43,7 +47,9 @@ const { values } = parseArgs({
 });
 const names = values.scenario ? [values.scenario] : Object.keys(SCENARIOS);
 const scale = Number(values.scale ?? 10_000);
-if (values.help || names.some((name) => !(name in SCENARIOS)) || !Number.isInteger(scale) || scale < 1) {
+const minutes = Number(values.minutes ?? 10);
+const known = (name: string) => name in SCENARIOS || name === "soak";
+if (values.help || !names.every(known) || !Number.isInteger(scale) || scale < 1 || !Number.isInteger(minutes) || minutes < 1) {
   console.log(USAGE);
   process.exit(values.help ? 0 : 2);
 }
@@ -60,9 +66,22 @@ const results: ScenarioResult[] = [];
 try {
   for (const name of names) {
     const started = performance.now();
-    const run = SCENARIOS[name as keyof typeof SCENARIOS];
     const target = { env: stack.env as unknown as Record<string, string>, sql, log: console.log, serveExtra: stack.serveExtra };
-    results.push(await run(target, scale, Number(values.seed ?? 1)));
+    const seed = Number(values.seed ?? 1);
+    if (name === "soak") {
+      const result = await soak(target, {
+        minutes,
+        rate: 50,
+        seed,
+        pids: () => stack.functions.map((f) => ({ name: f.name, pid: f.process.pid! })),
+        // An external cluster's processes are not this machine's to sample.
+        postgresPids: () => (process.env.CHAOS_DATABASE_URL ? [] : postgresProcesses(stack.localDir)),
+      });
+      console.log([soakTable(result), ...growthLines(result)].join("\n"));
+      results.push(result);
+    } else {
+      results.push(await SCENARIOS[name as keyof typeof SCENARIOS](target, scale, seed));
+    }
     console.log(`  ${name}: ${((performance.now() - started) / 1000).toFixed(1)} s`);
   }
 } finally {
@@ -70,5 +89,7 @@ try {
   await stack.dispose();
 }
 console.log(table(results));
-console.log(JSON.stringify({ scale, scenarios: results.map(({ notes: _, ...figures }) => figures) }));
+const figures = ({ scenario, sent, effects, lost, duplicated, absorbed, refused, wrong, pass }: ScenarioResult) =>
+  ({ scenario, sent, effects, lost, duplicated, absorbed, refused, wrong, pass });
+console.log(JSON.stringify({ scale, scenarios: results.map(figures) }));
 process.exit(results.every((r) => r.pass) ? 0 : 1);
