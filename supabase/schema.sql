@@ -15,6 +15,13 @@ CREATE TYPE public.webhook_delivery_policy AS (
   response_body_limit integer
 );
 
+-- Sequences
+
+CREATE SEQUENCE public.order_number_seq AS bigint INCREMENT BY 1 MINVALUE 1 MAXVALUE 9223372036854775807 START WITH 1 CACHE 1;
+GRANT SELECT, UPDATE, USAGE ON SEQUENCE public.order_number_seq TO anon;
+GRANT SELECT, UPDATE, USAGE ON SEQUENCE public.order_number_seq TO authenticated;
+GRANT SELECT, UPDATE, USAGE ON SEQUENCE public.order_number_seq TO service_role;
+
 -- Tables
 
 CREATE TABLE public.analytics_content_rollups (
@@ -112,6 +119,48 @@ ALTER TABLE public.analytics_session_firsts ENABLE ROW LEVEL SECURITY;
 CREATE POLICY "no api access" ON public.analytics_session_firsts AS PERMISSIVE FOR ALL TO anon, authenticated USING (false) WITH CHECK (false);
 GRANT DELETE, INSERT, MAINTAIN, REFERENCES, SELECT, TRIGGER, TRUNCATE, UPDATE ON TABLE public.analytics_session_firsts TO service_role;
 
+CREATE TABLE public.email_brand (
+  id boolean DEFAULT true NOT NULL,
+  shop_name text DEFAULT 'Our shop'::text NOT NULL,
+  logo_url text,
+  primary_color text DEFAULT '#2563eb'::text NOT NULL,
+  support_email text,
+  postal_address text,
+  shop_url text,
+  preferences_url text,
+  locale text DEFAULT 'en-US'::text NOT NULL,
+  time_zone text DEFAULT 'UTC'::text NOT NULL,
+  updated_at timestamp with time zone DEFAULT now() NOT NULL,
+  CONSTRAINT email_brand_id_check CHECK (id),
+  CONSTRAINT email_brand_locale_check CHECK ((locale ~ '^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$'::text)),
+  CONSTRAINT email_brand_logo_url_check CHECK (((logo_url ~ '^https://'::text) AND (length(logo_url) <= 2048))),
+  CONSTRAINT email_brand_pkey PRIMARY KEY (id),
+  CONSTRAINT email_brand_postal_address_check CHECK ((length(postal_address) <= 500)),
+  CONSTRAINT email_brand_preferences_url_check CHECK (((preferences_url ~ '^https?://'::text) AND (length(preferences_url) <= 2048))),
+  CONSTRAINT email_brand_primary_color_check CHECK ((primary_color ~ '^#[0-9A-Fa-f]{6}$'::text)),
+  CONSTRAINT email_brand_shop_name_check CHECK (((length(shop_name) >= 1) AND (length(shop_name) <= 200))),
+  CONSTRAINT email_brand_shop_url_check CHECK (((shop_url ~ '^https?://'::text) AND (length(shop_url) <= 2048))),
+  CONSTRAINT email_brand_support_email_check CHECK (((support_email ~ '^[^@\s]+@[^@\s]+\.[^@\s]+$'::text) AND (length(support_email) <= 320))),
+  CONSTRAINT email_brand_time_zone_check CHECK (((length(time_zone) >= 1) AND (length(time_zone) <= 64)))
+);
+ALTER TABLE public.email_brand ENABLE ROW LEVEL SECURITY;
+CREATE POLICY "no api access" ON public.email_brand AS PERMISSIVE FOR ALL TO anon, authenticated USING (false) WITH CHECK (false);
+GRANT DELETE, INSERT, MAINTAIN, REFERENCES, SELECT, TRIGGER, TRUNCATE, UPDATE ON TABLE public.email_brand TO service_role;
+
+CREATE TABLE public.email_layouts (
+  key text NOT NULL,
+  html text NOT NULL,
+  text text NOT NULL,
+  updated_at timestamp with time zone DEFAULT now() NOT NULL,
+  CONSTRAINT email_layouts_html_check CHECK ((length(html) <= 100000)),
+  CONSTRAINT email_layouts_key_check CHECK ((key ~ '^[a-z][a-z0-9_]*$'::text)),
+  CONSTRAINT email_layouts_pkey PRIMARY KEY (key),
+  CONSTRAINT email_layouts_text_check CHECK ((length(text) <= 20000))
+);
+ALTER TABLE public.email_layouts ENABLE ROW LEVEL SECURITY;
+CREATE POLICY "no api access" ON public.email_layouts AS PERMISSIVE FOR ALL TO anon, authenticated USING (false) WITH CHECK (false);
+GRANT DELETE, INSERT, MAINTAIN, REFERENCES, SELECT, TRIGGER, TRUNCATE, UPDATE ON TABLE public.email_layouts TO service_role;
+
 CREATE TABLE public.email_queue (
   id uuid DEFAULT gen_random_uuid() NOT NULL,
   template text NOT NULL,
@@ -173,8 +222,13 @@ CREATE TABLE public.email_templates (
   html text NOT NULL,
   text text NOT NULL,
   updated_at timestamp with time zone DEFAULT now() NOT NULL,
+  layout text DEFAULT 'default'::text,
+  preheader text,
+  transactional boolean DEFAULT true NOT NULL,
   CONSTRAINT email_templates_key_check CHECK ((key ~ '^[a-z][a-z0-9_]*$'::text)),
-  CONSTRAINT email_templates_pkey PRIMARY KEY (key)
+  CONSTRAINT email_templates_layout_fkey FOREIGN KEY (layout) REFERENCES public.email_layouts(key),
+  CONSTRAINT email_templates_pkey PRIMARY KEY (key),
+  CONSTRAINT email_templates_preheader_check CHECK ((length(preheader) <= 500))
 );
 ALTER TABLE public.email_templates ENABLE ROW LEVEL SECURITY;
 CREATE POLICY "no api access" ON public.email_templates AS PERMISSIVE FOR ALL TO anon, authenticated USING (false) WITH CHECK (false);
@@ -259,6 +313,36 @@ CREATE POLICY "no api access" ON public.ops_thresholds AS PERMISSIVE FOR ALL TO 
 GRANT DELETE, INSERT, MAINTAIN, REFERENCES, SELECT, TRIGGER, TRUNCATE, UPDATE ON TABLE public.ops_thresholds TO service_role;
 COMMENT ON TABLE public.ops_thresholds IS 'Health checks: threshold, the alert a failing check raises, its severity and recommendation. Edit to tune.';
 
+CREATE TABLE public.order_items (
+  id uuid DEFAULT gen_random_uuid() NOT NULL,
+  order_id uuid NOT NULL,
+  "position" integer DEFAULT 0 NOT NULL,
+  product_id text NOT NULL,
+  name text NOT NULL,
+  sku text,
+  quantity integer NOT NULL,
+  unit_price bigint NOT NULL,
+  currency text NOT NULL,
+  image_url text,
+  created_at timestamp with time zone DEFAULT now() NOT NULL,
+  CONSTRAINT order_items_currency_check CHECK ((currency ~ '^[a-z]{3}$'::text)),
+  CONSTRAINT order_items_image_url_check CHECK (((image_url ~ '^https://'::text) AND (length(image_url) <= 2048))),
+  CONSTRAINT order_items_name_check CHECK (((length(name) >= 1) AND (length(name) <= 500))),
+  CONSTRAINT order_items_order_id_fkey FOREIGN KEY (order_id) REFERENCES public.orders(id) ON DELETE CASCADE,
+  CONSTRAINT order_items_pkey PRIMARY KEY (id),
+  CONSTRAINT order_items_product_id_check CHECK (((length(product_id) >= 1) AND (length(product_id) <= 255))),
+  CONSTRAINT order_items_quantity_check CHECK (((quantity >= 1) AND (quantity <= 1000000))),
+  CONSTRAINT order_items_sku_check CHECK (((length(sku) >= 1) AND (length(sku) <= 255))),
+  CONSTRAINT order_items_unit_price_check CHECK ((unit_price >= 0))
+);
+CREATE INDEX order_items_order ON public.order_items USING btree (order_id, "position");
+ALTER TABLE public.order_items ENABLE ROW LEVEL SECURITY;
+CREATE POLICY "signed-in users read their own orders' items" ON public.order_items AS PERMISSIVE FOR SELECT TO authenticated USING ((EXISTS ( SELECT 1
+   FROM public.orders o
+  WHERE ((o.id = order_items.order_id) AND (o.user_id = ( SELECT auth.uid() AS uid))))));
+GRANT DELETE, INSERT, MAINTAIN, REFERENCES, SELECT, TRIGGER, TRUNCATE, UPDATE ON TABLE public.order_items TO service_role;
+GRANT SELECT ON TABLE public.order_items TO authenticated;
+
 CREATE TABLE public.orders (
   id uuid DEFAULT gen_random_uuid() NOT NULL,
   status text DEFAULT 'pending'::text NOT NULL,
@@ -277,10 +361,29 @@ CREATE TABLE public.orders (
   created_at timestamp with time zone DEFAULT now() NOT NULL,
   updated_at timestamp with time zone DEFAULT now() NOT NULL,
   tenant_id uuid,
+  number text,
+  customer_name text,
+  shipping_address jsonb,
+  billing_address jsonb,
+  amount_subtotal bigint,
+  amount_tax bigint,
+  amount_shipping bigint,
+  amount_discount bigint,
+  CONSTRAINT orders_amount_discount_check CHECK ((amount_discount >= 0)),
   CONSTRAINT orders_amount_refunded_check CHECK ((amount_refunded >= 0)),
+  CONSTRAINT orders_amount_shipping_check CHECK ((amount_shipping >= 0)),
+  CONSTRAINT orders_amount_subtotal_check CHECK ((amount_subtotal >= 0)),
+  CONSTRAINT orders_amount_tax_check CHECK ((amount_tax >= 0)),
   CONSTRAINT orders_amount_total_check CHECK ((amount_total >= 0)),
+  CONSTRAINT orders_billing_address_check CHECK ((jsonb_typeof(billing_address) = 'object'::text)),
   CONSTRAINT orders_currency_check CHECK ((currency ~ '^[a-z]{3}$'::text)),
+  CONSTRAINT orders_customer_name_check CHECK (((length(customer_name) >= 1) AND (length(customer_name) <= 200))),
+  CONSTRAINT orders_enqueue_emails_created TRIGGER DEFERRABLE INITIALLY DEFERRED,
+  CONSTRAINT orders_number_check CHECK ((number ~ '^[A-Z0-9][A-Z0-9-]{0,63}$'::text)),
+  CONSTRAINT orders_number_key UNIQUE (number),
   CONSTRAINT orders_pkey PRIMARY KEY (id),
+  CONSTRAINT orders_publish_created TRIGGER DEFERRABLE INITIALLY DEFERRED,
+  CONSTRAINT orders_shipping_address_check CHECK ((jsonb_typeof(shipping_address) = 'object'::text)),
   CONSTRAINT orders_status_check CHECK ((status = ANY (public.order_lifecycle()))),
   CONSTRAINT orders_stripe_checkout_session_id_key UNIQUE (stripe_checkout_session_id),
   CONSTRAINT orders_stripe_payment_intent_id_key UNIQUE (stripe_payment_intent_id)
@@ -288,8 +391,10 @@ CREATE TABLE public.orders (
 CREATE INDEX orders_user_id ON public.orders USING btree (user_id) WHERE (user_id IS NOT NULL);
 ALTER TABLE public.orders ENABLE ROW LEVEL SECURITY;
 CREATE POLICY "signed-in users read their own orders" ON public.orders AS PERMISSIVE FOR SELECT TO authenticated USING ((user_id = ( SELECT auth.uid() AS uid)));
-CREATE TRIGGER orders_enqueue_emails AFTER INSERT OR UPDATE OF status ON public.orders FOR EACH ROW EXECUTE FUNCTION public.enqueue_order_emails();
-CREATE TRIGGER orders_publish_events AFTER INSERT OR UPDATE ON public.orders FOR EACH ROW EXECUTE FUNCTION public.publish_order_events();
+CREATE TRIGGER orders_enqueue_emails AFTER UPDATE OF status ON public.orders FOR EACH ROW EXECUTE FUNCTION public.enqueue_order_emails();
+CREATE CONSTRAINT TRIGGER orders_enqueue_emails_created AFTER INSERT ON public.orders DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION public.enqueue_order_emails();
+CREATE CONSTRAINT TRIGGER orders_publish_created AFTER INSERT ON public.orders DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION public.publish_order_events();
+CREATE TRIGGER orders_publish_events AFTER UPDATE ON public.orders FOR EACH ROW EXECUTE FUNCTION public.publish_order_events();
 GRANT DELETE, INSERT, MAINTAIN, REFERENCES, SELECT, TRIGGER, TRUNCATE, UPDATE ON TABLE public.orders TO service_role;
 GRANT SELECT ON TABLE public.orders TO authenticated;
 
@@ -1096,11 +1201,19 @@ begin
     and (array_position(c_lifecycle, v_status) >= array_position(c_lifecycle, v_order.status)
          or (v_resolves and v_order.status = 'disputed'));
 
+  -- One update, so the email trigger that the status change fires sees the customer's details.
   update public.orders o set
     stripe_checkout_session_id = coalesce(o.stripe_checkout_session_id, v_set ->> 'stripe_checkout_session_id'),
     stripe_payment_intent_id = coalesce(o.stripe_payment_intent_id, v_set ->> 'stripe_payment_intent_id'),
     stripe_customer_id = coalesce(o.stripe_customer_id, v_set ->> 'stripe_customer_id'),
     customer_email = coalesce(o.customer_email, v_set ->> 'customer_email'),
+    customer_name = coalesce(o.customer_name, v_set ->> 'customer_name'),
+    shipping_address = coalesce(o.shipping_address, v_set -> 'shipping_address'),
+    billing_address = coalesce(o.billing_address, v_set -> 'billing_address'),
+    amount_subtotal = coalesce(o.amount_subtotal, (v_set ->> 'amount_subtotal')::bigint),
+    amount_tax = coalesce(o.amount_tax, (v_set ->> 'amount_tax')::bigint),
+    amount_shipping = coalesce(o.amount_shipping, (v_set ->> 'amount_shipping')::bigint),
+    amount_discount = coalesce(o.amount_discount, (v_set ->> 'amount_discount')::bigint),
     amount_refunded = v_refunded,
     status = case when v_apply then v_status else o.status end,
     dispute_status = case when v_apply then coalesce(p_effect ->> 'dispute_status', o.dispute_status)
@@ -1678,32 +1791,41 @@ CREATE OR REPLACE FUNCTION public.enqueue_order_emails()
  SET search_path TO ''
 AS $function$
 declare
+  v_order public.orders;
   v_data jsonb;
 begin
-  if new.customer_email is null
-     or (tg_op = 'UPDATE' and new.status is not distinct from old.status) then
+  if tg_op = 'UPDATE' and new.status is not distinct from old.status then
+    return null;
+  end if;
+  -- At insert the trigger runs at commit (deferred), once the app has written the lines: the
+  -- row is read again, as the transaction left it.
+  if tg_op = 'INSERT' then
+    select * into v_order from public.orders where id = new.id;
+    if v_order.id is null then
+      return null;
+    end if;
+  else
+    v_order := new;
+  end if;
+  if v_order.customer_email is null then
     return null;
   end if;
   -- A malformed address must not fail the payment that changed the status.
-  if new.customer_email !~ '^[^@\s]+@[^@\s]+\.[^@\s]+$' then
-    raise warning 'order %: no email for malformed customer_email', new.id;
+  if v_order.customer_email !~ '^[^@\s]+@[^@\s]+\.[^@\s]+$' then
+    raise warning 'order %: no email for malformed customer_email', v_order.id;
     return null;
   end if;
-  v_data := jsonb_build_object(
-    'order_id', new.id,
-    'amount', to_char(new.amount_total / 100.0, 'FM999999990.00'),
-    'amount_refunded', to_char(new.amount_refunded / 100.0, 'FM999999990.00'),
-    'currency', upper(new.currency));
+  v_data := public.order_email_data(v_order);
 
-  if new.status = 'paid' and (tg_op = 'INSERT' or old.status in ('pending', 'payment_failed', 'canceled')) then
-    perform public.enqueue_email('order_confirmation', new.customer_email, v_data,
-                                 'order_confirmation:' || new.id);
-  elsif new.status = 'payment_failed' then
-    perform public.enqueue_email('payment_failed', new.customer_email, v_data,
-                                 'payment_failed:' || new.id || ':' || coalesce(new.status_event_id, now()::text));
-  elsif new.status in ('refunded', 'partially_refunded') then
-    perform public.enqueue_email('refund_issued', new.customer_email, v_data,
-                                 'refund_issued:' || new.id || ':' || new.amount_refunded);
+  if v_order.status = 'paid' and (tg_op = 'INSERT' or old.status in ('pending', 'payment_failed', 'canceled')) then
+    perform public.enqueue_email('order_confirmation', v_order.customer_email, v_data,
+                                 'order_confirmation:' || v_order.id);
+  elsif v_order.status = 'payment_failed' then
+    perform public.enqueue_email('payment_failed', v_order.customer_email, v_data,
+                                 'payment_failed:' || v_order.id || ':' || coalesce(v_order.status_event_id, now()::text));
+  elsif v_order.status in ('refunded', 'partially_refunded') then
+    perform public.enqueue_email('refund_issued', v_order.customer_email, v_data,
+                                 'refund_issued:' || v_order.id || ':' || v_order.amount_refunded);
   end if;
   return null;
 end;
@@ -1938,6 +2060,13 @@ begin
 end;
 $function$;
 GRANT EXECUTE ON FUNCTION public.lock_email_messages(p_message_ids text[]) TO service_role;
+
+CREATE OR REPLACE FUNCTION public.next_order_number()
+ RETURNS text
+ LANGUAGE sql
+ SET search_path TO ''
+AS $function$ select 'ORD-' || extract(year from now())::int || '-' || lpad(nextval('public.order_number_seq')::text, 6, '0') $function$;
+GRANT EXECUTE ON FUNCTION public.next_order_number() TO service_role;
 
 CREATE OR REPLACE FUNCTION public.ops_check_value(p_check text, p_figures jsonb)
  RETURNS numeric
@@ -2334,6 +2463,49 @@ CREATE OR REPLACE FUNCTION public.ops_status(p_failing integer)
 AS $function$ select case when p_failing = 0 then 'HEALTHY' when p_failing <= 2 then 'DEGRADED' else 'CRITICAL' end $function$;
 GRANT EXECUTE ON FUNCTION public.ops_status(p_failing integer) TO service_role;
 
+CREATE OR REPLACE FUNCTION public.order_email_data(p_order public.orders)
+ RETURNS jsonb
+ LANGUAGE sql
+ STABLE
+ SET search_path TO ''
+AS $function$
+  select jsonb_build_object(
+    'order_id', p_order.id,
+    'order_number', p_order.number,
+    'ordered_at', p_order.created_at,
+    'customer_name', p_order.customer_name,
+    'customer_email', p_order.customer_email,
+    'currency', upper(p_order.currency),
+    'amount', to_char(p_order.amount_total / 100.0, 'FM999999990.00'),
+    'amount_refunded', to_char(p_order.amount_refunded / 100.0, 'FM999999990.00'),
+    'total', p_order.amount_total,
+    'subtotal', p_order.amount_subtotal,
+    'tax', p_order.amount_tax,
+    'shipping', p_order.amount_shipping,
+    'discount', nullif(p_order.amount_discount, 0),
+    'refunded', p_order.amount_refunded,
+    'refunded_in_full', p_order.amount_refunded >= p_order.amount_total,
+    'shipping_address', p_order.shipping_address,
+    'billing_address', p_order.billing_address,
+    'retry_url', p_order.metadata ->> 'retry_url',
+    'items', public.order_items_json(p_order.id))
+$function$;
+GRANT EXECUTE ON FUNCTION public.order_email_data(p_order public.orders) TO service_role;
+
+CREATE OR REPLACE FUNCTION public.order_items_json(p_order_id uuid)
+ RETURNS jsonb
+ LANGUAGE sql
+ STABLE
+ SET search_path TO ''
+AS $function$
+  select coalesce(jsonb_agg(jsonb_build_object(
+    'product_id', i.product_id, 'name', i.name, 'sku', i.sku, 'quantity', i.quantity,
+    'unit_price', i.unit_price, 'line_total', i.unit_price * i.quantity, 'currency', upper(i.currency),
+    'image_url', i.image_url) order by i.position, i.created_at, i.id), '[]'::jsonb)
+  from public.order_items i where i.order_id = p_order_id
+$function$;
+GRANT EXECUTE ON FUNCTION public.order_items_json(p_order_id uuid) TO service_role;
+
 CREATE OR REPLACE FUNCTION public.order_lifecycle()
  RETURNS text[]
  LANGUAGE sql
@@ -2343,6 +2515,17 @@ AS $function$
   select array['pending', 'payment_failed', 'canceled', 'paid', 'fulfilled', 'partially_refunded', 'refunded', 'disputed']
 $function$;
 GRANT EXECUTE ON FUNCTION public.order_lifecycle() TO service_role;
+
+CREATE OR REPLACE FUNCTION public.order_payload(p_order public.orders)
+ RETURNS jsonb
+ LANGUAGE sql
+ STABLE
+ SET search_path TO ''
+AS $function$
+  select to_jsonb(p_order) - 'status_event_id' - 'status_event_at'
+    || jsonb_build_object('items', public.order_items_json(p_order.id))
+$function$;
+GRANT EXECUTE ON FUNCTION public.order_payload(p_order public.orders) TO service_role;
 
 CREATE OR REPLACE FUNCTION public.process_inbound_events(p_limit integer)
  RETURNS TABLE(claimed integer, processed integer, retried integer, failed integer)
@@ -2447,20 +2630,24 @@ CREATE OR REPLACE FUNCTION public.publish_order_events()
 AS $function$
 declare
   v_order jsonb;
+  v_row public.orders;
 begin
   -- Every Stripe event that touches an order passes here: with no endpoint at all, skip
   -- building the payload. (publish_event still checks each type's subscribers.)
   if not exists (select 1 from public.webhook_endpoints e where e.active and e.disabled_at is null) then
     return null;
   end if;
-  v_order := to_jsonb(new) - 'status_event_id' - 'status_event_at';
   if tg_op = 'INSERT' then
-    perform public.publish_event('order.created', new.tenant_id, v_order);
+    select * into v_row from public.orders where id = new.id;
+    if v_row.id is not null then
+      perform public.publish_event('order.created', v_row.tenant_id, public.order_payload(v_row));
+    end if;
     return null;
   end if;
   if new is not distinct from old then
     return null;
   end if;
+  v_order := public.order_payload(new);
   perform public.publish_event('order.updated', new.tenant_id, v_order);
   if new.status is distinct from old.status then
     case new.status

@@ -35,6 +35,7 @@ const checkoutSession = (paymentStatus: string, status: string): Builder => (o) 
   amount_subtotal: o.amount,
   amount_total: o.amount,
   client_reference_id: null,
+  collected_information: null,
   currency: o.currency,
   customer: o.customerId,
   customer_details: { email: o.email, name: "Ada Lovelace", address: null, phone: null, tax_exempt: "none" },
@@ -47,6 +48,7 @@ const checkoutSession = (paymentStatus: string, status: string): Builder => (o) 
   payment_status: paymentStatus,
   status,
   success_url: "https://shop.example.com/success?session_id={CHECKOUT_SESSION_ID}",
+  total_details: { amount_discount: 0, amount_shipping: 0, amount_tax: 0 },
   url: null,
 });
 

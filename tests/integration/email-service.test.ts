@@ -89,7 +89,7 @@ describe("order emails, end to end", () => {
     expect(delivered.provider_message_id).toBeTruthy();
     const [mail] = await inboxFor(to);
     expect(mail.subject).toBe(`Order confirmed: ${orderId}`);
-    expect(mail.text).toContain("49.99 EUR");
+    expect(mail.text).toContain("Total: €49.99");
   });
 });
 

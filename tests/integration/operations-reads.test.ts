@@ -333,6 +333,35 @@ describe("GET /operations/emails/:id", () => {
   });
 });
 
+describe("GET /operations/emails/:id/preview", () => {
+  it("renders the email from its template, the layout and the brand as they are now", async () => {
+    const [row] = await own.sql`
+      insert into public.email_queue (template, recipient, data, status, idempotency_key)
+      values ('password_reset', 'ada@example.com', ${own.sql.json({ reset_url: "https://shop.example/r?t=1&u=<x>" })}, 'sent',
+              ${`preview:${randomUUID()}`})
+      returning id`;
+    await own.sql`update public.email_brand set shop_name = 'Preview & Co'`;
+    const answer = await call("GET", `operations/emails/${row.id}/preview`);
+    expect(answer.status, JSON.stringify(answer.body)).toBe(200);
+    expect(answer.body.subject).toMatch(/password/i);
+    expect(answer.body.html).toContain("https://shop.example/r?t&#x3D;1&amp;u&#x3D;&lt;x&gt;");
+    expect(answer.body.text).toContain("https://shop.example/r?t=1&u=<x>");
+  });
+
+  it("answers 422 template_error, naming what is missing, for data the template cannot render", async () => {
+    const id = await email({ status: "failed", template: "password_reset", minutesAgo: 1 });
+    const answer = await call("GET", `operations/emails/${id}/preview`);
+    expect(answer.status).toBe(422);
+    expect(answer.body.error).toMatchObject({ code: "template_error", message: expect.stringContaining("reset_url") });
+  });
+
+  it("answers 404 for an email that does not exist, and 403 to a tenant admin", async () => {
+    expect((await call("GET", `operations/emails/${randomUUID()}/preview`)).status).toBe(404);
+    const refused = await call("GET", `operations/emails/${emails.sent}/preview`, { token: await admin(tenantA) });
+    expect(refused.status).toBe(403);
+  });
+});
+
 describe("GET /operations/series", () => {
   /** The database's own count of events since `from`, by provider filter and tenant. */
   const counts = async (from: string, provider?: string, tenant?: string) => {

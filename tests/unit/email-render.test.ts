@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { renderTemplate } from "../../supabase/functions/email-service/render.ts";
+import { renderTemplate } from "../../supabase/functions/_shared/email/render.ts";
 
 // The shape of the stored password_reset template: a variable inside a quoted attribute.
 const reset = {
@@ -13,7 +13,8 @@ describe("renderTemplate: HTML attributes", () => {
   const { html, text } = renderTemplate(reset, { name: "Ada", reset_url: hostile });
 
   it("escapes both quote characters, so a value cannot leave a double- or single-quoted attribute", () => {
-    const escaped = "https://shop.example/r?a=1&amp;b=2&quot; onmouseover=&quot;alert(1)&#39; onclick=&#39;alert(2)";
+    // Handlebars' escaping: & < > " ' ` = as entities (= too, so an unquoted attribute cannot be split).
+    const escaped = "https://shop.example/r?a&#x3D;1&amp;b&#x3D;2&quot; onmouseover&#x3D;&quot;alert(1)&#x27; onclick&#x3D;&#x27;alert(2)";
     expect(html).toBe(`<p><a href="${escaped}">Choose a new password</a> <a href='${escaped}'>or here</a></p>`);
   });
 

@@ -45,7 +45,7 @@ describe("planEffect: checkout sessions", () => {
     const checkoutSessionId = stripeId("cs_test");
     const customerId = stripeId("cus");
     const effect = plan(
-      event(type, { orderId: ORDER_ID, paymentIntentId, checkoutSessionId, customerId, email: "ada@example.com" }),
+      event(type, { orderId: ORDER_ID, paymentIntentId, checkoutSessionId, customerId, email: "ada@example.com", amount: 4200 }),
       "order",
     );
     expect(effect).toEqual<OrderEffect>({
@@ -56,9 +56,48 @@ describe("planEffect: checkout sessions", () => {
         stripe_payment_intent_id: paymentIntentId,
         stripe_customer_id: customerId,
         customer_email: "ada@example.com",
+        customer_name: "Ada Lovelace",
+        amount_subtotal: 4200,
+        amount_tax: 0,
+        amount_shipping: 0,
+        amount_discount: 0,
       },
       status,
     });
+  });
+
+  it("stores what the session knows of the customer: name, shipping and billing address, and the parts of the total", () => {
+    const e = event("checkout.session.completed", { orderId: ORDER_ID, amount: 8900 });
+    const address = { line1: "1 Main St", line2: null, city: "Springfield", state: "IL", postal_code: "62701", country: "US" };
+    Object.assign(objectOf(e), {
+      amount_subtotal: 8000,
+      total_details: { amount_discount: 500, amount_shipping: 900, amount_tax: 500 },
+      customer_details: { email: "ada@example.com", name: "Ada Lovelace", address },
+      collected_information: { shipping_details: { name: "Ada L.", address: { ...address, line1: "2 Side St" } } },
+    });
+    const { line2: _, ...stored } = address;
+    expect(plan(e, "order").set).toMatchObject({
+      customer_name: "Ada Lovelace",
+      billing_address: stored,
+      shipping_address: { name: "Ada L.", ...stored, line1: "2 Side St" },
+      amount_subtotal: 8000,
+      amount_discount: 500,
+      amount_shipping: 900,
+      amount_tax: 500,
+    });
+  });
+
+  it("reads shipping_details where older API versions put it, and no address that is all nulls", () => {
+    const e = event("checkout.session.completed", { orderId: ORDER_ID });
+    const empty = { line1: null, line2: null, city: null, state: null, postal_code: null, country: null };
+    Object.assign(objectOf(e), {
+      shipping_details: { name: "Grace", address: { ...empty, line1: "3 Old Rd", country: "GB" } },
+      customer_details: { email: "g@example.com", name: null, address: empty },
+    });
+    const { set } = plan(e, "order");
+    expect(set.shipping_address).toEqual({ name: "Grace", line1: "3 Old Rd", country: "GB" });
+    expect(set.billing_address).toBeUndefined();
+    expect(set.customer_name).toBeUndefined();
   });
 
   it("completed but unpaid (a delayed payment method) links the order without changing its status", () => {
@@ -95,7 +134,7 @@ describe("planEffect: checkout sessions", () => {
 
   it("omits absent fields rather than setting them to null", () => {
     const e = event("checkout.session.expired");
-    Object.assign(objectOf(e), { payment_intent: null, customer: null, customer_details: null });
+    Object.assign(objectOf(e), { payment_intent: null, customer: null, customer_details: null, amount_subtotal: null, total_details: null });
     const effect = plan(e, "order");
     expect(effect.link).toEqual({ checkout_session_id: objectOf(e).id });
     expect(effect.set).toEqual({ stripe_checkout_session_id: objectOf(e).id });

@@ -25,6 +25,22 @@ async function providerEvents(id: string) {
     [{ label: "Close", value: "close" }]);
 }
 
+// The email as its recipient sees it: the html part in a sandboxed frame (no scripts, no
+// navigation, no same-origin access), and the text part as it reads on its own.
+async function preview(id: string) {
+  let rendered: { subject: string; html: string; text: string };
+  try {
+    rendered = await api(`operations/emails/${id}/preview`);
+  } catch (error) {
+    toast(error instanceof Error ? error.message : String(error), "error");
+    return;
+  }
+  await dialog(rendered.subject, html`
+    <iframe class="email-preview" title="The email's html part" sandbox="" srcdoc=${rendered.html}></iframe>
+    <details><summary>Plain-text part</summary><pre class="email-text">${rendered.text}</pre></details>`,
+    [{ label: "Close", value: "close" }]);
+}
+
 /** The email queue: status, masked recipient, attempts and errors; cancel a queued email, resend a dead one. */
 export async function emails(rerender: () => void) {
   const { params } = here();
@@ -43,6 +59,7 @@ export async function emails(rerender: () => void) {
             <td>${when(m.created_at)}</td><td>${m.template}</td><td>${masked(m.recipient)}</td><td>${badge(m.status)}</td>
             <td>${m.attempts}/${m.max_attempts}</td><td class="error-text">${m.last_error ?? ""}</td>
             <td class="actions">
+              <button @click=${() => preview(m.id)}>Preview</button>
               ${m.provider_message_id ? html`<button @click=${() => providerEvents(m.id)}>Delivery events</button>` : nothing}
               ${m.status === "pending" ? html`<button class="danger" @click=${() => act("email-cancel", m, rerender)}>Cancel</button>` : nothing}
               ${m.status === "dead" || m.status === "failed" ? html`<button @click=${() => act("email-resend", m, rerender)}>Resend</button>` : nothing}

@@ -3,7 +3,7 @@ import type { RateLimiter, RateLimitPolicy } from "../_shared/rate-limit.ts";
 import { runPool } from "../_shared/run-pool.ts";
 import { inSpan } from "../_shared/telemetry/tracing.ts";
 import type { EmailJob, EmailQueue } from "./queue.ts";
-import { renderTemplate, TemplateError } from "./render.ts";
+import { renderTemplate, TemplateError } from "../_shared/email/render.ts";
 import type { EmailSender, OutgoingEmail, SendOutcome } from "./sender.ts";
 
 /** What a drain needs. */

@@ -1,4 +1,5 @@
 import type { Sql } from "../_shared/db.ts";
+import { loadTemplates } from "../_shared/email/templates.ts";
 import { jsonb } from "../_shared/sql-json.ts";
 
 /** A claimed job, as `claim_email_jobs` returns it. */
@@ -28,12 +29,7 @@ export function emailQueue(sql: Sql) {
     fail: (ids: string[], outcome: FailOutcome, error: string, retryAfterSeconds?: number, keepSendKey = false) =>
       sql`select public.fail_email_jobs(
         ${ids}::uuid[], ${outcome}, ${error}, ${retryAfterSeconds ?? null}::integer, ${keepSendKey})`,
-    templates: async (keys: string[]) =>
-      new Map(
-        (await sql<{ key: string; subject: string; html: string; text: string }[]>`
-          select key, subject, html, text from public.email_templates where key = any(${keys}::text[])`)
-          .map((row) => [row.key, row]),
-      ),
+    templates: (keys: string[]) => loadTemplates(sql, keys),
     enqueue: async (template: string, to: string, data: Record<string, unknown>, key: string) => {
       const [row] = await sql<{ id: string }[]>`
         select public.enqueue_email(${template}, ${to}, ${jsonb(sql, data)}, ${key}) as id`;

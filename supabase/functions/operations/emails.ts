@@ -1,5 +1,7 @@
 import type { Sql } from "../_shared/db.ts";
 import { type Cursor, CURSOR_AT_FORMAT, type Page, pageOf } from "../_shared/http/cursor.ts";
+import { type RenderedEmail, renderTemplate, TemplateError } from "../_shared/email/render.ts";
+import { loadTemplates } from "../_shared/email/templates.ts";
 import { isUuid } from "../_shared/uuid.ts";
 
 /** An email as the emails list shows it (no template data: it holds customers' details). */
@@ -66,6 +68,26 @@ export function emailReads(sql: Sql) {
         where e.provider = 'resend' and e.payload -> 'data' ->> 'email_id' = ${row.provider_message_id}
         order by e.received_at, e.id`;
       return { ...row, events };
+    },
+
+    /**
+     * The email as its recipient sees it, rendered now from its template, layout and brand as
+     * they are (so an edit shows before the next send); null when there is no such email.
+     * A template that cannot render gives its TemplateError's message as `error`.
+     */
+    async preview(id: string): Promise<(RenderedEmail & { error?: undefined }) | { error: string } | null> {
+      if (!isUuid(id)) return null;
+      const [job] = await sql<{ template: string; data: Record<string, unknown> }[]>`
+        select template, data from public.email_queue where id = ${id}`;
+      if (!job) return null;
+      const template = (await loadTemplates(sql, [job.template])).get(job.template);
+      if (!template) return { error: `template ${job.template} does not exist` };
+      try {
+        return renderTemplate(template, job.data);
+      } catch (error) {
+        if (error instanceof TemplateError) return { error: error.message };
+        throw error;
+      }
     },
   };
 }

@@ -78,6 +78,19 @@ export function readRoutes(deps: OperationsDeps, op: <B>(spec: OperationSpec<B>)
 
     op({
       method: "GET",
+      path: "/emails/:id/preview",
+      schema: emptyBody,
+      handle: async ({ caller, params }) => {
+        platformOnly(caller, "emails");
+        const preview = await emails.preview(params.id);
+        if (!preview) throw noEmail();
+        if (preview.error) throw new HttpError(422, "template_error", preview.error);
+        return { status: 200, body: preview };
+      },
+    }),
+
+    op({
+      method: "GET",
       path: "/series",
       schema: emptyBody,
       handle: async ({ ctx, caller }) => {

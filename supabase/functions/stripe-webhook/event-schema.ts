@@ -19,6 +19,21 @@ const expandable = (prefix: string) =>
   z.union([id(prefix), z.object({ id: id(prefix) }).transform((object) => object.id)]).nullish();
 const metadata = z.record(z.string(), z.string()).nullish();
 
+const text = (max: number) => z.string().max(max).nullish();
+/** An address as Stripe writes one; null parts dropped. */
+const address = z.object({
+  line1: text(500),
+  line2: text(500),
+  city: text(200),
+  state: text(200),
+  postal_code: text(50),
+  country: text(2),
+}).transform((parts) =>
+  Object.fromEntries(Object.entries(parts).filter(([, v]) => v != null)) as Record<string, string>
+);
+const amount = z.number().int().min(0).nullish();
+const shippingDetails = z.object({ name: text(200), address: address.nullish() }).nullish();
+
 /** The fields of a Checkout Session the suite reads. */
 export const checkoutSessionSchema = z.object({
   id: id("cs_"),
@@ -26,7 +41,12 @@ export const checkoutSessionSchema = z.object({
   payment_intent: expandable("pi_"),
   customer: expandable("cus_"),
   customer_email: z.string().nullish(),
-  customer_details: z.object({ email: z.string().nullish() }).nullish(),
+  customer_details: z.object({ email: z.string().nullish(), name: text(200), address: address.nullish() }).nullish(),
+  // Where API versions from 2025 put the shipping details; older ones have shipping_details.
+  collected_information: z.object({ shipping_details: shippingDetails }).nullish(),
+  shipping_details: shippingDetails,
+  amount_subtotal: amount,
+  total_details: z.object({ amount_discount: amount, amount_shipping: amount, amount_tax: amount }).nullish(),
   payment_status: z.enum(["paid", "unpaid", "no_payment_required"]),
 });
 

@@ -41,6 +41,13 @@ const orderEffectSchema = z.strictObject({
     stripe_payment_intent_id: z.string().optional(),
     stripe_customer_id: z.string().optional(),
     customer_email: z.string().optional(),
+    customer_name: z.string().min(1).max(200).optional(),
+    shipping_address: z.record(z.string(), z.string()).optional(),
+    billing_address: z.record(z.string(), z.string()).optional(),
+    amount_subtotal: z.number().int().min(0).optional(),
+    amount_tax: z.number().int().min(0).optional(),
+    amount_shipping: z.number().int().min(0).optional(),
+    amount_discount: z.number().int().min(0).optional(),
     amount_refunded: z.number().int().min(0).optional(),
   }),
   status: z.enum(ORDER_STATUSES).optional(),
@@ -130,8 +137,14 @@ function parseObject<T extends z.ZodType>(schema: T, event: StripeEvent): z.infe
 const definedOnly = <T extends object>(value: T): T =>
   Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined && v !== null)) as T;
 
+// An address with something in it, else nothing: Stripe sends all-null addresses.
+const someAddress = (address: Record<string, string> | null | undefined) =>
+  address && Object.keys(address).length > 0 ? address : undefined;
+
 function checkoutEffect(event: StripeEvent, status: (paymentStatus: string) => OrderStatus | undefined): OrderEffect {
   const session = parseObject(checkoutSessionSchema, event);
+  const shipping = session.collected_information?.shipping_details ?? session.shipping_details;
+  const shippingAddress = someAddress(shipping?.address);
   return {
     kind: "order",
     link: definedOnly({
@@ -144,6 +157,13 @@ function checkoutEffect(event: StripeEvent, status: (paymentStatus: string) => O
       stripe_payment_intent_id: session.payment_intent ?? undefined,
       stripe_customer_id: session.customer ?? undefined,
       customer_email: session.customer_details?.email ?? session.customer_email ?? undefined,
+      customer_name: session.customer_details?.name || undefined,
+      shipping_address: shippingAddress && { ...(shipping?.name ? { name: shipping.name } : {}), ...shippingAddress },
+      billing_address: someAddress(session.customer_details?.address),
+      amount_subtotal: session.amount_subtotal ?? undefined,
+      amount_tax: session.total_details?.amount_tax ?? undefined,
+      amount_shipping: session.total_details?.amount_shipping ?? undefined,
+      amount_discount: session.total_details?.amount_discount ?? undefined,
     }),
     status: status(session.payment_status),
   };
