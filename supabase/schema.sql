@@ -2465,11 +2465,12 @@ GRANT EXECUTE ON FUNCTION public.ops_status(p_failing integer) TO service_role;
 
 CREATE OR REPLACE FUNCTION public.order_email_data(p_order public.orders)
  RETURNS jsonb
- LANGUAGE sql
+ LANGUAGE plpgsql
  STABLE
  SET search_path TO ''
 AS $function$
-  select jsonb_build_object(
+begin
+  return jsonb_build_object(
     'order_id', p_order.id,
     'order_number', p_order.number,
     'ordered_at', p_order.created_at,
@@ -2488,42 +2489,50 @@ AS $function$
     'shipping_address', p_order.shipping_address,
     'billing_address', p_order.billing_address,
     'retry_url', p_order.metadata ->> 'retry_url',
-    'items', public.order_items_json(p_order.id))
+    'items', public.order_items_json(p_order.id));
+end;
 $function$;
 GRANT EXECUTE ON FUNCTION public.order_email_data(p_order public.orders) TO service_role;
 
 CREATE OR REPLACE FUNCTION public.order_items_json(p_order_id uuid)
  RETURNS jsonb
- LANGUAGE sql
+ LANGUAGE plpgsql
  STABLE
  SET search_path TO ''
 AS $function$
-  select coalesce(jsonb_agg(jsonb_build_object(
-    'product_id', i.product_id, 'name', i.name, 'sku', i.sku, 'quantity', i.quantity,
-    'unit_price', i.unit_price, 'line_total', i.unit_price * i.quantity, 'currency', upper(i.currency),
-    'image_url', i.image_url) order by i.position, i.created_at, i.id), '[]'::jsonb)
-  from public.order_items i where i.order_id = p_order_id
+begin
+  return (
+    select coalesce(jsonb_agg(jsonb_build_object(
+      'product_id', i.product_id, 'name', i.name, 'sku', i.sku, 'quantity', i.quantity,
+      'unit_price', i.unit_price, 'line_total', i.unit_price * i.quantity, 'currency', upper(i.currency),
+      'image_url', i.image_url) order by i.position, i.created_at, i.id), '[]'::jsonb)
+    from public.order_items i where i.order_id = p_order_id);
+end;
 $function$;
 GRANT EXECUTE ON FUNCTION public.order_items_json(p_order_id uuid) TO service_role;
 
 CREATE OR REPLACE FUNCTION public.order_lifecycle()
  RETURNS text[]
- LANGUAGE sql
+ LANGUAGE plpgsql
  IMMUTABLE
  SET search_path TO ''
 AS $function$
-  select array['pending', 'payment_failed', 'canceled', 'paid', 'fulfilled', 'partially_refunded', 'refunded', 'disputed']
+begin
+  return array['pending', 'payment_failed', 'canceled', 'paid', 'fulfilled', 'partially_refunded', 'refunded', 'disputed'];
+end;
 $function$;
 GRANT EXECUTE ON FUNCTION public.order_lifecycle() TO service_role;
 
 CREATE OR REPLACE FUNCTION public.order_payload(p_order public.orders)
  RETURNS jsonb
- LANGUAGE sql
+ LANGUAGE plpgsql
  STABLE
  SET search_path TO ''
 AS $function$
-  select to_jsonb(p_order) - 'status_event_id' - 'status_event_at'
-    || jsonb_build_object('items', public.order_items_json(p_order.id))
+begin
+  return to_jsonb(p_order) - 'status_event_id' - 'status_event_at'
+    || jsonb_build_object('items', public.order_items_json(p_order.id));
+end;
 $function$;
 GRANT EXECUTE ON FUNCTION public.order_payload(p_order public.orders) TO service_role;
 
@@ -2954,17 +2963,19 @@ GRANT EXECUTE ON FUNCTION public.send_webhook_test_event(p_endpoint_id uuid) TO 
 
 CREATE OR REPLACE FUNCTION public.stripe_mirror_table(p_object_type text)
  RETURNS text
- LANGUAGE sql
+ LANGUAGE plpgsql
  IMMUTABLE
  SET search_path TO ''
 AS $function$
-  select case p_object_type
+begin
+  return case p_object_type
     when 'customer' then 'stripe_customers' when 'product' then 'stripe_products'
     when 'price' then 'stripe_prices' when 'subscription' then 'stripe_subscriptions'
     when 'invoice' then 'stripe_invoices' when 'charge' then 'stripe_charges'
     when 'refund' then 'stripe_refunds' when 'dispute' then 'stripe_disputes'
     when 'payment_intent' then 'stripe_payment_intents'
-  end
+  end;
+end;
 $function$;
 GRANT EXECUTE ON FUNCTION public.stripe_mirror_table(p_object_type text) TO service_role;
 
@@ -3013,20 +3024,26 @@ GRANT EXECUTE ON FUNCTION public.stripe_mirror_write(p_object jsonb, p_created b
 
 CREATE OR REPLACE FUNCTION public.stripe_time(p_seconds jsonb)
  RETURNS timestamp with time zone
- LANGUAGE sql
+ LANGUAGE plpgsql
  IMMUTABLE
  SET search_path TO ''
-AS $function$ select case when jsonb_typeof(p_seconds) = 'number' then to_timestamp(p_seconds::text::double precision) end $function$;
+AS $function$
+begin
+  return case when jsonb_typeof(p_seconds) = 'number' then to_timestamp(p_seconds::text::double precision) end;
+end;
+$function$;
 GRANT EXECUTE ON FUNCTION public.stripe_time(p_seconds jsonb) TO service_role;
 
 CREATE OR REPLACE FUNCTION public.stripe_user_id(p_object jsonb)
  RETURNS uuid
- LANGUAGE sql
+ LANGUAGE plpgsql
  IMMUTABLE
  SET search_path TO ''
 AS $function$
-  select case when p_object -> 'metadata' ->> 'user_id' ~* '^[0-9a-f]{8}-([0-9a-f]{4}-){3}[0-9a-f]{12}$'
-              then (p_object -> 'metadata' ->> 'user_id')::uuid end
+begin
+  return case when p_object -> 'metadata' ->> 'user_id' ~* '^[0-9a-f]{8}-([0-9a-f]{4}-){3}[0-9a-f]{12}$'
+              then (p_object -> 'metadata' ->> 'user_id')::uuid end;
+end;
 $function$;
 GRANT EXECUTE ON FUNCTION public.stripe_user_id(p_object jsonb) TO service_role;
 
@@ -3186,16 +3203,18 @@ GRANT EXECUTE ON FUNCTION public.webhook_delivery_policy() TO service_role;
 
 CREATE OR REPLACE FUNCTION public.webhook_event_status(p_outcome text)
  RETURNS text
- LANGUAGE sql
+ LANGUAGE plpgsql
  IMMUTABLE
  SET search_path TO ''
 AS $function$
-  select case
+begin
+  return case
     when p_outcome = 'ignored' then 'ignored'
     when p_outcome = 'pending' then 'pending'
     when p_outcome like 'unmatched%' then 'unmatched'
     else 'processed'
-  end
+  end;
+end;
 $function$;
 GRANT EXECUTE ON FUNCTION public.webhook_event_status(p_outcome text) TO service_role;
 
