@@ -82,15 +82,17 @@ create index webhook_events_pending on public.webhook_events (source_id, next_at
 -- their name, 'pending' waits for an async batch, anything else was processed.
 -- ---------------------------------------------------------------------------------------
 create function public.webhook_event_status(p_outcome text) returns text
-language sql immutable
+language plpgsql immutable
 set search_path = ''
 as $$
-  select case
+begin
+  return case
     when p_outcome = 'ignored' then 'ignored'
     when p_outcome = 'pending' then 'pending'
     when p_outcome like 'unmatched%' then 'unmatched'
     else 'processed'
-  end
+  end;
+end;
 $$;
 
 -- finish_webhook_event now takes its status from webhook_event_status, so an async source's

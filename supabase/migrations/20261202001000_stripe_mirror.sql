@@ -11,21 +11,26 @@
 -- so an older update arriving late is refused instead of bringing the object back.
 
 -- metadata.user_id as a uuid when it is one: how a signed-in user's own rows are found.
+-- plpgsql, so its plan is kept: see order_lifecycle() in the stripe_webhooks migration.
 create function public.stripe_user_id(p_object jsonb) returns uuid
-language sql
-immutable
+language plpgsql immutable
 set search_path = ''
 as $$
-  select case when p_object -> 'metadata' ->> 'user_id' ~* '^[0-9a-f]{8}-([0-9a-f]{4}-){3}[0-9a-f]{12}$'
-              then (p_object -> 'metadata' ->> 'user_id')::uuid end
+begin
+  return case when p_object -> 'metadata' ->> 'user_id' ~* '^[0-9a-f]{8}-([0-9a-f]{4}-){3}[0-9a-f]{12}$'
+              then (p_object -> 'metadata' ->> 'user_id')::uuid end;
+end;
 $$;
 
 -- A Stripe timestamp (Unix seconds) as timestamptz; null stays null.
 create function public.stripe_time(p_seconds jsonb) returns timestamptz
-language sql
-immutable
+language plpgsql immutable
 set search_path = ''
-as $$ select case when jsonb_typeof(p_seconds) = 'number' then to_timestamp(p_seconds::text::double precision) end $$;
+as $$
+begin
+  return case when jsonb_typeof(p_seconds) = 'number' then to_timestamp(p_seconds::text::double precision) end;
+end;
+$$;
 
 create table public.stripe_customers (
   id text primary key,
@@ -261,17 +266,18 @@ create policy "own invoices" on public.stripe_invoices for select to authenticat
 
 -- Which table a Stripe object type is mirrored in (the `object` field of data.object).
 create function public.stripe_mirror_table(p_object_type text) returns text
-language sql
-immutable
+language plpgsql immutable
 set search_path = ''
 as $$
-  select case p_object_type
+begin
+  return case p_object_type
     when 'customer' then 'stripe_customers' when 'product' then 'stripe_products'
     when 'price' then 'stripe_prices' when 'subscription' then 'stripe_subscriptions'
     when 'invoice' then 'stripe_invoices' when 'charge' then 'stripe_charges'
     when 'refund' then 'stripe_refunds' when 'dispute' then 'stripe_disputes'
     when 'payment_intent' then 'stripe_payment_intents'
-  end
+  end;
+end;
 $$;
 
 -- Writes `p_object` into its mirror table at position (p_created, p_rank, p_event_id), and

@@ -3,6 +3,10 @@
 -- order_email_data(), partners' order events through order_payload(); both in the same
 -- transaction as the change, as before. Emails also gain one brand row and one layout, which
 -- every template is shown in (see email-service and _shared/email/render.ts).
+--
+-- It redefines three functions of earlier migrations (the email and event triggers and
+-- apply_order_effect) rather than folding the change into them: a local database that has
+-- run those migrations would otherwise keep the old definitions without a word.
 
 -- ---------------------------------------------------------------------------------------
 -- Orders and their lines
@@ -55,34 +59,41 @@ create policy "signed-in users read their own orders' items" on public.order_ite
   using (exists (select 1 from public.orders o where o.id = order_id and o.user_id = (select auth.uid())));
 
 -- An order's lines as emails and partners see them, in order.
+-- plpgsql, so its plan is kept: see order_lifecycle() in the stripe_webhooks migration.
 create function public.order_items_json(p_order_id uuid) returns jsonb
-language sql stable
+language plpgsql stable
 set search_path = ''
 as $$
-  select coalesce(jsonb_agg(jsonb_build_object(
-    'product_id', i.product_id, 'name', i.name, 'sku', i.sku, 'quantity', i.quantity,
-    'unit_price', i.unit_price, 'line_total', i.unit_price * i.quantity, 'currency', upper(i.currency),
-    'image_url', i.image_url) order by i.position, i.created_at, i.id), '[]'::jsonb)
-  from public.order_items i where i.order_id = p_order_id
+begin
+  return (
+    select coalesce(jsonb_agg(jsonb_build_object(
+      'product_id', i.product_id, 'name', i.name, 'sku', i.sku, 'quantity', i.quantity,
+      'unit_price', i.unit_price, 'line_total', i.unit_price * i.quantity, 'currency', upper(i.currency),
+      'image_url', i.image_url) order by i.position, i.created_at, i.id), '[]'::jsonb)
+    from public.order_items i where i.order_id = p_order_id);
+end;
 $$;
 
 -- An order as partners' order events carry it: its columns (without the lifecycle's
 -- bookkeeping) and its items.
 create function public.order_payload(p_order public.orders) returns jsonb
-language sql stable
+language plpgsql stable
 set search_path = ''
 as $$
-  select to_jsonb(p_order) - 'status_event_id' - 'status_event_at'
-    || jsonb_build_object('items', public.order_items_json(p_order.id))
+begin
+  return to_jsonb(p_order) - 'status_event_id' - 'status_event_at'
+    || jsonb_build_object('items', public.order_items_json(p_order.id));
+end;
 $$;
 
 -- What an order's emails can show. `amount` and `amount_refunded` stay the formatted text the
 -- first templates used; the rest are minor units for the `money` helper.
 create function public.order_email_data(p_order public.orders) returns jsonb
-language sql stable
+language plpgsql stable
 set search_path = ''
 as $$
-  select jsonb_build_object(
+begin
+  return jsonb_build_object(
     'order_id', p_order.id,
     'order_number', p_order.number,
     'ordered_at', p_order.created_at,
@@ -101,7 +112,8 @@ as $$
     'shipping_address', p_order.shipping_address,
     'billing_address', p_order.billing_address,
     'retry_url', p_order.metadata ->> 'retry_url',
-    'items', public.order_items_json(p_order.id))
+    'items', public.order_items_json(p_order.id));
+end;
 $$;
 
 -- ---------------------------------------------------------------------------------------
