@@ -170,6 +170,22 @@ describe("email", () => {
     await screenshot(page, "10-email-canceled");
     await page.close();
   });
+
+  it("previews an email as its recipient sees it, in a sandboxed frame, with its text part", async () => {
+    await own.sql`select public.enqueue_email('password_reset', 'preview@example.com', ${own.sql.json({ reset_url: "https://shop.example/r/preview" })}, ${randomUUID()})`;
+    const page = await signedIn();
+    await page.goto(`${dashboard.url}/#/emails?status=pending`);
+    const row = page.locator("tr[data-email]", { hasText: "p***@example.com" }).first();
+    await row.getByRole("button", { name: "Preview" }).click();
+    const frame = page.locator("dialog iframe.email-preview");
+    expect(await frame.getAttribute("sandbox")).toBe("");
+    await expect.poll(() => frame.contentFrame().locator("a[href='https://shop.example/r/preview']").count()).toBeGreaterThan(0);
+    await page.locator("dialog summary").click();
+    expect(await page.locator("dialog pre.email-text").textContent()).toContain("https://shop.example/r/preview");
+    await screenshot(page, "11-email-preview");
+    await page.keyboard.press("Escape");
+    await page.close();
+  });
 });
 
 describe("partner endpoints", () => {
