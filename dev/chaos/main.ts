@@ -6,7 +6,8 @@ import { duplicateStorm } from "./duplicate-storm.ts";
 import { partnerOutage } from "./partner-outage.ts";
 import { providerOutage } from "./provider-outage.ts";
 import { type ScenarioResult, table } from "./report.ts";
-import { growthLines, postgresProcesses, soak, soakTable } from "./soak.ts";
+import { growthLines, soakTable } from "./soak-report.ts";
+import { postgresProcesses, soak } from "./soak.ts";
 import { workerCrash } from "./worker-crash.ts";
 
 const USAGE = `Usage: npm run chaos [-- --scenario <name> --scale <n> --seed <n> --minutes <n>]

@@ -118,3 +118,9 @@ export function p99Flat(
   const ratio = last / first;
   return { first, last, ratio, flat: last <= thresholds.p99CeilingMs || ratio <= thresholds.maxP99Ratio };
 }
+
+/** Bytes in a MB, as the soak reports memory. */
+export const MB = 1024 * 1024;
+
+/** `n` to `digits` decimals, for the soak's figures; NaN and infinities as they are. */
+export const round = (n: number, digits = 1) => (Number.isFinite(n) ? Number(n.toFixed(digits)) : n);

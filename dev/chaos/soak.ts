@@ -1,15 +1,17 @@
 import { randomUUID } from "node:crypto";
 import { signStripePayload, stripeEvent, stripeId } from "../stripe/fixtures.ts";
 import { startReceiver } from "../../tests/helpers/receiver.ts";
-import { type ChaosTarget, inboxCopies, seededRandom } from "./harness.ts";
+import { type ChaosTarget, inboxCopies, seededRandom, serviceRole } from "./harness.ts";
 import type { ScenarioResult } from "./report.ts";
 import {
   DEFAULT_THRESHOLDS,
   type Growth,
   growth,
   latencyPerMinute,
+  MB,
   median,
   p99Flat,
+  round,
   type SoakThresholds,
 } from "./soak-analysis.ts";
 import { cpuSeconds, loadAverage, processMemory } from "./soak-procs.ts";
@@ -99,9 +101,7 @@ export interface SoakResult extends ScenarioResult {
 
 type Kind = "paid" | "failed" | "refund" | "redelivery";
 
-const MB = 1024 * 1024;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const round = (n: number, digits = 1) => (Number.isFinite(n) ? Number(n.toFixed(digits)) : n);
 
 /**
  * Soak: moderate mixed load for `minutes` at a fixed rate. Every second, `rate` Stripe events
@@ -124,7 +124,7 @@ export async function soak(target: ChaosTarget, options: SoakOptions): Promise<S
   const run = randomUUID().slice(0, 8);
   const random = seededRandom(options.seed);
   const secret = env.STRIPE_WEBHOOK_SECRET.split(",")[0];
-  const service = { authorization: `Bearer ${env.SUPABASE_SERVICE_ROLE_KEY}`, "content-type": "application/json" };
+  const service = { ...serviceRole(env), "content-type": "application/json" };
   const fn = (name: string) => `${env.SUPABASE_URL}/functions/v1/${name}`;
 
   // Orders exist before their payments, as in a shop; enough for every new-order event.
@@ -486,44 +486,4 @@ export async function soak(target: ChaosTarget, options: SoakOptions): Promise<S
     achievedRate: round(achievedRate),
     thresholds,
   };
-}
-
-/** The per-minute figures as a Markdown table (MB and ms), for a run's log and the README. */
-export function soakTable(result: SoakResult): string {
-  const names = Object.keys(result.minutes[0]?.rss ?? {});
-  const head = [
-    "min", "events", "p50 ms", "p99 ms", "track p99", ...names, "pg rss", "pg pss", "pg anon", "pg procs",
-    "email pend", "email send", "deliv pend", "cpu ms/ev stripe-webhook", "cpu ms/ev pg", "cpu ms/ev harness", "load",
-  ];
-  const rows = result.minutes.map((m) => [
-    m.minute + 1,
-    m.sent,
-    m.p50,
-    m.p99,
-    m.trackingP99,
-    ...names.map((n) => m.rss[n]),
-    m.postgresRss,
-    m.postgresPss,
-    m.postgresAnon,
-    m.postgresProcesses,
-    m.emailPending,
-    m.emailSending,
-    m.deliveriesPending,
-    m.cpuPerEvent.stripeWebhook,
-    m.cpuPerEvent.postgres,
-    m.cpuPerEvent.harness,
-    m.load,
-  ].map(String));
-  const line = (cells: string[]) => `| ${cells.join(" | ")} |`;
-  return [line(head), line(head.map(() => "---")), ...rows.map(line)].join("\n");
-}
-
-/** The growth verdicts, one line per process. */
-export function growthLines(result: SoakResult): string[] {
-  const line = (name: string, g: Growth, judged: boolean) =>
-    `${name}: ${round(g.first / MB)} → ${round(g.last / MB)} MB (×${round(g.ratio, 3)}; first third's peak ${round(g.firstPeak / MB)} MB, ×${round(g.peakRatio, 3)}; ${g.samples} samples) ${judged ? (g.flat ? "flat" : "GREW") : "(not judged)"}`;
-  return [
-    ...Object.entries(result.growth).map(([name, g]) => line(name, g, true)),
-    ...Object.entries(result.info).map(([name, g]) => line(name, g, false)),
-  ];
 }
