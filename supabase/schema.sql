@@ -2961,6 +2961,94 @@ end;
 $function$;
 GRANT EXECUTE ON FUNCTION public.send_webhook_test_event(p_endpoint_id uuid) TO service_role;
 
+CREATE OR REPLACE FUNCTION public.stripe_charges_upsert(p_object jsonb, p_deleted boolean, p_event_id text, p_created bigint, p_rank integer)
+ RETURNS boolean
+ LANGUAGE plpgsql
+ SET search_path TO ''
+AS $function$
+      declare
+        v_applied boolean;
+      begin
+        insert into public.stripe_charges as t (id, object, deleted, last_event_id, last_event_created, last_event_rank, synced_at)
+        values (p_object ->> 'id', p_object, p_deleted, p_event_id, p_created, p_rank, now())
+        on conflict (id) do update set
+          object = excluded.object, deleted = excluded.deleted, last_event_id = excluded.last_event_id,
+          last_event_created = excluded.last_event_created, last_event_rank = excluded.last_event_rank,
+          synced_at = now()
+        where (t.last_event_created, t.last_event_rank, t.last_event_id)
+            < (excluded.last_event_created, excluded.last_event_rank, excluded.last_event_id)
+        returning true into v_applied;
+        return v_applied;
+      end;
+      $function$;
+GRANT EXECUTE ON FUNCTION public.stripe_charges_upsert(p_object jsonb, p_deleted boolean, p_event_id text, p_created bigint, p_rank integer) TO service_role;
+
+CREATE OR REPLACE FUNCTION public.stripe_customers_upsert(p_object jsonb, p_deleted boolean, p_event_id text, p_created bigint, p_rank integer)
+ RETURNS boolean
+ LANGUAGE plpgsql
+ SET search_path TO ''
+AS $function$
+      declare
+        v_applied boolean;
+      begin
+        insert into public.stripe_customers as t (id, object, deleted, last_event_id, last_event_created, last_event_rank, synced_at)
+        values (p_object ->> 'id', p_object, p_deleted, p_event_id, p_created, p_rank, now())
+        on conflict (id) do update set
+          object = excluded.object, deleted = excluded.deleted, last_event_id = excluded.last_event_id,
+          last_event_created = excluded.last_event_created, last_event_rank = excluded.last_event_rank,
+          synced_at = now()
+        where (t.last_event_created, t.last_event_rank, t.last_event_id)
+            < (excluded.last_event_created, excluded.last_event_rank, excluded.last_event_id)
+        returning true into v_applied;
+        return v_applied;
+      end;
+      $function$;
+GRANT EXECUTE ON FUNCTION public.stripe_customers_upsert(p_object jsonb, p_deleted boolean, p_event_id text, p_created bigint, p_rank integer) TO service_role;
+
+CREATE OR REPLACE FUNCTION public.stripe_disputes_upsert(p_object jsonb, p_deleted boolean, p_event_id text, p_created bigint, p_rank integer)
+ RETURNS boolean
+ LANGUAGE plpgsql
+ SET search_path TO ''
+AS $function$
+      declare
+        v_applied boolean;
+      begin
+        insert into public.stripe_disputes as t (id, object, deleted, last_event_id, last_event_created, last_event_rank, synced_at)
+        values (p_object ->> 'id', p_object, p_deleted, p_event_id, p_created, p_rank, now())
+        on conflict (id) do update set
+          object = excluded.object, deleted = excluded.deleted, last_event_id = excluded.last_event_id,
+          last_event_created = excluded.last_event_created, last_event_rank = excluded.last_event_rank,
+          synced_at = now()
+        where (t.last_event_created, t.last_event_rank, t.last_event_id)
+            < (excluded.last_event_created, excluded.last_event_rank, excluded.last_event_id)
+        returning true into v_applied;
+        return v_applied;
+      end;
+      $function$;
+GRANT EXECUTE ON FUNCTION public.stripe_disputes_upsert(p_object jsonb, p_deleted boolean, p_event_id text, p_created bigint, p_rank integer) TO service_role;
+
+CREATE OR REPLACE FUNCTION public.stripe_invoices_upsert(p_object jsonb, p_deleted boolean, p_event_id text, p_created bigint, p_rank integer)
+ RETURNS boolean
+ LANGUAGE plpgsql
+ SET search_path TO ''
+AS $function$
+      declare
+        v_applied boolean;
+      begin
+        insert into public.stripe_invoices as t (id, object, deleted, last_event_id, last_event_created, last_event_rank, synced_at)
+        values (p_object ->> 'id', p_object, p_deleted, p_event_id, p_created, p_rank, now())
+        on conflict (id) do update set
+          object = excluded.object, deleted = excluded.deleted, last_event_id = excluded.last_event_id,
+          last_event_created = excluded.last_event_created, last_event_rank = excluded.last_event_rank,
+          synced_at = now()
+        where (t.last_event_created, t.last_event_rank, t.last_event_id)
+            < (excluded.last_event_created, excluded.last_event_rank, excluded.last_event_id)
+        returning true into v_applied;
+        return v_applied;
+      end;
+      $function$;
+GRANT EXECUTE ON FUNCTION public.stripe_invoices_upsert(p_object jsonb, p_deleted boolean, p_event_id text, p_created bigint, p_rank integer) TO service_role;
+
 CREATE OR REPLACE FUNCTION public.stripe_mirror_table(p_object_type text)
  RETURNS text
  LANGUAGE plpgsql
@@ -2991,16 +3079,17 @@ begin
   if v_table is null or p_object ->> 'id' is null then
     raise exception 'stripe objects of type % are not mirrored', coalesce(p_object ->> 'object', '(none)');
   end if;
-  execute format($q$
-    insert into public.%I as t (id, object, deleted, last_event_id, last_event_created, last_event_rank, synced_at)
-    values ($1 ->> 'id', $1, $2, $3, $4, $5, now())
-    on conflict (id) do update set
-      object = excluded.object, deleted = excluded.deleted, last_event_id = excluded.last_event_id,
-      last_event_created = excluded.last_event_created, last_event_rank = excluded.last_event_rank, synced_at = now()
-    where (t.last_event_created, t.last_event_rank, t.last_event_id)
-        < (excluded.last_event_created, excluded.last_event_rank, excluded.last_event_id)
-    returning true$q$, v_table)
-    into v_applied using p_object, p_deleted, p_event_id, p_created, p_rank;
+  v_applied := case v_table
+    when 'stripe_customers' then public.stripe_customers_upsert(p_object, p_deleted, p_event_id, p_created, p_rank)
+    when 'stripe_products' then public.stripe_products_upsert(p_object, p_deleted, p_event_id, p_created, p_rank)
+    when 'stripe_prices' then public.stripe_prices_upsert(p_object, p_deleted, p_event_id, p_created, p_rank)
+    when 'stripe_subscriptions' then public.stripe_subscriptions_upsert(p_object, p_deleted, p_event_id, p_created, p_rank)
+    when 'stripe_invoices' then public.stripe_invoices_upsert(p_object, p_deleted, p_event_id, p_created, p_rank)
+    when 'stripe_charges' then public.stripe_charges_upsert(p_object, p_deleted, p_event_id, p_created, p_rank)
+    when 'stripe_refunds' then public.stripe_refunds_upsert(p_object, p_deleted, p_event_id, p_created, p_rank)
+    when 'stripe_disputes' then public.stripe_disputes_upsert(p_object, p_deleted, p_event_id, p_created, p_rank)
+    when 'stripe_payment_intents' then public.stripe_payment_intents_upsert(p_object, p_deleted, p_event_id, p_created, p_rank)
+  end;
   if not coalesce(v_applied, false) then
     return false;
   end if;
@@ -3021,6 +3110,116 @@ begin
 end;
 $function$;
 GRANT EXECUTE ON FUNCTION public.stripe_mirror_write(p_object jsonb, p_created bigint, p_rank integer, p_event_id text, p_deleted boolean) TO service_role;
+
+CREATE OR REPLACE FUNCTION public.stripe_payment_intents_upsert(p_object jsonb, p_deleted boolean, p_event_id text, p_created bigint, p_rank integer)
+ RETURNS boolean
+ LANGUAGE plpgsql
+ SET search_path TO ''
+AS $function$
+      declare
+        v_applied boolean;
+      begin
+        insert into public.stripe_payment_intents as t (id, object, deleted, last_event_id, last_event_created, last_event_rank, synced_at)
+        values (p_object ->> 'id', p_object, p_deleted, p_event_id, p_created, p_rank, now())
+        on conflict (id) do update set
+          object = excluded.object, deleted = excluded.deleted, last_event_id = excluded.last_event_id,
+          last_event_created = excluded.last_event_created, last_event_rank = excluded.last_event_rank,
+          synced_at = now()
+        where (t.last_event_created, t.last_event_rank, t.last_event_id)
+            < (excluded.last_event_created, excluded.last_event_rank, excluded.last_event_id)
+        returning true into v_applied;
+        return v_applied;
+      end;
+      $function$;
+GRANT EXECUTE ON FUNCTION public.stripe_payment_intents_upsert(p_object jsonb, p_deleted boolean, p_event_id text, p_created bigint, p_rank integer) TO service_role;
+
+CREATE OR REPLACE FUNCTION public.stripe_prices_upsert(p_object jsonb, p_deleted boolean, p_event_id text, p_created bigint, p_rank integer)
+ RETURNS boolean
+ LANGUAGE plpgsql
+ SET search_path TO ''
+AS $function$
+      declare
+        v_applied boolean;
+      begin
+        insert into public.stripe_prices as t (id, object, deleted, last_event_id, last_event_created, last_event_rank, synced_at)
+        values (p_object ->> 'id', p_object, p_deleted, p_event_id, p_created, p_rank, now())
+        on conflict (id) do update set
+          object = excluded.object, deleted = excluded.deleted, last_event_id = excluded.last_event_id,
+          last_event_created = excluded.last_event_created, last_event_rank = excluded.last_event_rank,
+          synced_at = now()
+        where (t.last_event_created, t.last_event_rank, t.last_event_id)
+            < (excluded.last_event_created, excluded.last_event_rank, excluded.last_event_id)
+        returning true into v_applied;
+        return v_applied;
+      end;
+      $function$;
+GRANT EXECUTE ON FUNCTION public.stripe_prices_upsert(p_object jsonb, p_deleted boolean, p_event_id text, p_created bigint, p_rank integer) TO service_role;
+
+CREATE OR REPLACE FUNCTION public.stripe_products_upsert(p_object jsonb, p_deleted boolean, p_event_id text, p_created bigint, p_rank integer)
+ RETURNS boolean
+ LANGUAGE plpgsql
+ SET search_path TO ''
+AS $function$
+      declare
+        v_applied boolean;
+      begin
+        insert into public.stripe_products as t (id, object, deleted, last_event_id, last_event_created, last_event_rank, synced_at)
+        values (p_object ->> 'id', p_object, p_deleted, p_event_id, p_created, p_rank, now())
+        on conflict (id) do update set
+          object = excluded.object, deleted = excluded.deleted, last_event_id = excluded.last_event_id,
+          last_event_created = excluded.last_event_created, last_event_rank = excluded.last_event_rank,
+          synced_at = now()
+        where (t.last_event_created, t.last_event_rank, t.last_event_id)
+            < (excluded.last_event_created, excluded.last_event_rank, excluded.last_event_id)
+        returning true into v_applied;
+        return v_applied;
+      end;
+      $function$;
+GRANT EXECUTE ON FUNCTION public.stripe_products_upsert(p_object jsonb, p_deleted boolean, p_event_id text, p_created bigint, p_rank integer) TO service_role;
+
+CREATE OR REPLACE FUNCTION public.stripe_refunds_upsert(p_object jsonb, p_deleted boolean, p_event_id text, p_created bigint, p_rank integer)
+ RETURNS boolean
+ LANGUAGE plpgsql
+ SET search_path TO ''
+AS $function$
+      declare
+        v_applied boolean;
+      begin
+        insert into public.stripe_refunds as t (id, object, deleted, last_event_id, last_event_created, last_event_rank, synced_at)
+        values (p_object ->> 'id', p_object, p_deleted, p_event_id, p_created, p_rank, now())
+        on conflict (id) do update set
+          object = excluded.object, deleted = excluded.deleted, last_event_id = excluded.last_event_id,
+          last_event_created = excluded.last_event_created, last_event_rank = excluded.last_event_rank,
+          synced_at = now()
+        where (t.last_event_created, t.last_event_rank, t.last_event_id)
+            < (excluded.last_event_created, excluded.last_event_rank, excluded.last_event_id)
+        returning true into v_applied;
+        return v_applied;
+      end;
+      $function$;
+GRANT EXECUTE ON FUNCTION public.stripe_refunds_upsert(p_object jsonb, p_deleted boolean, p_event_id text, p_created bigint, p_rank integer) TO service_role;
+
+CREATE OR REPLACE FUNCTION public.stripe_subscriptions_upsert(p_object jsonb, p_deleted boolean, p_event_id text, p_created bigint, p_rank integer)
+ RETURNS boolean
+ LANGUAGE plpgsql
+ SET search_path TO ''
+AS $function$
+      declare
+        v_applied boolean;
+      begin
+        insert into public.stripe_subscriptions as t (id, object, deleted, last_event_id, last_event_created, last_event_rank, synced_at)
+        values (p_object ->> 'id', p_object, p_deleted, p_event_id, p_created, p_rank, now())
+        on conflict (id) do update set
+          object = excluded.object, deleted = excluded.deleted, last_event_id = excluded.last_event_id,
+          last_event_created = excluded.last_event_created, last_event_rank = excluded.last_event_rank,
+          synced_at = now()
+        where (t.last_event_created, t.last_event_rank, t.last_event_id)
+            < (excluded.last_event_created, excluded.last_event_rank, excluded.last_event_id)
+        returning true into v_applied;
+        return v_applied;
+      end;
+      $function$;
+GRANT EXECUTE ON FUNCTION public.stripe_subscriptions_upsert(p_object jsonb, p_deleted boolean, p_event_id text, p_created bigint, p_rank integer) TO service_role;
 
 CREATE OR REPLACE FUNCTION public.stripe_time(p_seconds jsonb)
  RETURNS timestamp with time zone
@@ -3108,10 +3307,12 @@ begin
   -- NOTIFY makes Postgres take a database-wide lock while the transaction commits, so every
   -- notifying commit waits for the previous one: with it on every paid order, stripe-webhook's
   -- p99 at concurrency 16 went from 26 to 55 ms. One notifier in flight per queue is enough:
-  -- the woken worker drains what has committed by then, and the sweep catches the rest.
-  if pg_catalog.pg_try_advisory_xact_lock(pg_catalog.hashtextextended('wake:' || p_channel, 0)) then
-    perform pg_catalog.pg_notify(p_channel, 'due');
+  -- the woken worker drains what has committed by then, and the sweep catches the rest. The
+  -- same holds for pg_net's HTTP wake-up, which would otherwise queue a request per row.
+  if not pg_catalog.pg_try_advisory_xact_lock(pg_catalog.hashtextextended('wake:' || p_channel, 0)) then
+    return;
   end if;
+  perform pg_catalog.pg_notify(p_channel, 'due');
   if not exists (select 1 from pg_catalog.pg_extension where extname = 'pg_net')
      or not exists (select 1 from pg_catalog.pg_namespace where nspname = 'vault') then
     return;
