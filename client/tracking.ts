@@ -1,8 +1,10 @@
 import type { SupabaseClient } from "@supabase/supabase-js";
+import * as v from "valibot";
 // The schemas are the functions' own, so the client refuses exactly what the functions would.
-// These modules are zod/mini plus pure normalization code (no Deno, no database), safe in a
+// These modules are valibot plus pure normalization code (no Deno, no database), safe in a
 // bundle; `npm run size` shows what the bundle weighs (dev/size/).
 import { sessionIdSchema } from "../supabase/functions/_shared/tracking/fields.ts";
+import { issueDetails } from "../supabase/functions/_shared/tracking/issues.ts";
 import {
   type AnalyticsEventInput,
   analyticsEventSchema,
@@ -90,38 +92,8 @@ interface Queued {
 
 const byteLength = (value: unknown) => new TextEncoder().encode(JSON.stringify(value)).length;
 
-/** What the schemas' issues carry that {@link messageOf} reads. */
-interface Issue {
-  path: PropertyKey[];
-  message: string;
-  expected?: string;
-  format?: string;
-  keys?: string[];
-  maximum?: unknown;
-  minimum?: unknown;
-}
-
-// A page's bundle carries zod/mini without a locale (the English one alone weighs about 1 KiB
-// gzipped), so zod's own messages read "Invalid input" there; the issue's specifics say more.
-// The schemas' custom messages, and zod's English ones where a locale is loaded, pass as they are.
-function messageOf(issue: Issue): string {
-  if (issue.message !== "Invalid input") return issue.message;
-  const detail = issue.expected
-    ? `expected ${issue.expected}`
-    : issue.format
-    ? `expected ${issue.format}`
-    : issue.keys
-    ? `unrecognized keys ${issue.keys.join(", ")}`
-    : issue.maximum !== undefined
-    ? `at most ${issue.maximum}`
-    : issue.minimum !== undefined
-    ? `at least ${issue.minimum}`
-    : "";
-  return detail ? `Invalid input: ${detail}` : issue.message;
-}
-
-function invalid(what: string, issues: Issue[]): TrackingError {
-  const details = issues.map((issue) => ({ path: issue.path.map(String).join("."), message: messageOf(issue) }));
+function invalid(what: string, issues: readonly v.BaseIssue<unknown>[]): TrackingError {
+  const details = issueDetails(issues);
   const summary = details.map((detail) => (detail.path ? `${detail.path}: ${detail.message}` : detail.message));
   return new TrackingError(`${what}: ${summary.join("; ")}`, "invalid", { body: details });
 }
@@ -140,7 +112,7 @@ export function createTrackingClient(
     throw new RangeError(`batchSize must be an integer from 1 to ${MAX_BATCH_EVENTS}`);
   }
   const sessionId = options.sessionId ?? crypto.randomUUID();
-  if (!sessionIdSchema.safeParse(sessionId).success) {
+  if (!v.is(sessionIdSchema, sessionId)) {
     throw new RangeError("sessionId must be 8 to 128 letters, digits or _ . : -");
   }
   const maxQueue = options.maxQueue ?? 1000;
@@ -254,8 +226,8 @@ export function createTrackingClient(
     sessionId,
     async trackShare(share) {
       const request: ShareRequest = { ...share, session_id: share.session_id ?? sessionId };
-      const parsed = shareRequestSchema.safeParse(request);
-      if (!parsed.success) throw invalid("Invalid share", parsed.error.issues);
+      const parsed = v.safeParse(shareRequestSchema, request);
+      if (!parsed.success) throw invalid("Invalid share", parsed.issues);
       // One key for every attempt: when an answer is lost after the share was stored, the retry
       // is answered with the stored response (counted, same id) instead of a "not counted" repeat.
       const headers = { "Idempotency-Key": crypto.randomUUID() };
@@ -269,8 +241,8 @@ export function createTrackingClient(
         name,
         timestamp: event.timestamp ?? new Date().toISOString(),
       };
-      const parsed = analyticsEventSchema.safeParse(candidate);
-      if (!parsed.success) throw invalid(`Invalid event "${name}"`, parsed.error.issues);
+      const parsed = v.safeParse(analyticsEventSchema, candidate);
+      if (!parsed.success) throw invalid(`Invalid event "${name}"`, parsed.issues);
       // The event goes as given, not as parsed: the function parses it again, and a parsed name
       // is an object, not a string.
       queue.push({ event: candidate, bytes: byteLength(candidate) });

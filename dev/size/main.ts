@@ -12,13 +12,13 @@ console.log(`  gzipped   ${kib(size.gzipped).padStart(10)}  (${size.gzipped} byt
 console.log(`  budget    ${kib(TRACKING_CLIENT_GZIP_BUDGET).padStart(10)}  gzipped (the size test fails beyond)`);
 console.log(`  goal      ${kib(TRACKING_CLIENT_GZIP_GOAL).padStart(10)}  gzipped (issue 16)`);
 
-// Grouped by package (zod) or file (ours), so the split between validator and our code shows.
+// Grouped by package (valibot) or file (ours), so the split between validator and our code shows.
 const groups = new Map<string, number>();
 for (const module of size.modules) {
   const key = all
     ? module.path
-    : module.path.startsWith("node_modules/zod/")
-    ? "zod (zod/mini and its core)"
+    : module.path.startsWith("node_modules/")
+    ? module.path.split("/")[1]
     : module.path;
   groups.set(key, (groups.get(key) ?? 0) + module.bytes);
 }

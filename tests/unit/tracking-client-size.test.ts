@@ -12,10 +12,10 @@ describe("browser tracking client bundle", () => {
     );
   });
 
-  it("carries zod/mini, not zod's classic API, and nothing server-only", async () => {
+  it("carries valibot, no zod (the functions bridge to it server-side) and nothing server-only", async () => {
     const paths = (await measureBundle()).modules.map((module) => module.path);
-    expect(paths).toContain("node_modules/zod/v4/mini/schemas.js");
-    expect(paths.filter((path) => path.includes("/zod/v4/classic/"))).toEqual([]);
+    expect(paths.some((path) => path.startsWith("node_modules/valibot/"))).toBe(true);
+    expect(paths.filter((path) => /\/zod\/|zod-bridge/.test(path))).toEqual([]);
     // The user agent parser and the database stay on the server.
     expect(paths.filter((path) => /ua-parser|postgres|user-agent|_shared\/db/.test(path))).toEqual([]);
     // The browser has supabase-js already: it stays an import, not bundled.

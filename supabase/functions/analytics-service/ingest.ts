@@ -1,7 +1,10 @@
+import * as v from "valibot";
 import { z } from "zod";
 import type { Sql } from "../_shared/db.ts";
 import { type AnalyticsEventRow, ingestEvents, type RequestFacts, utmColumns } from "../_shared/tracking/event-row.ts";
 import { referrerHost, sessionIdSchema } from "../_shared/tracking/fields.ts";
+import { issueDetails } from "../_shared/tracking/issues.ts";
+import { zodFromValibot } from "../_shared/tracking/zod-bridge.ts";
 import {
   analyticsEventSchema,
   type IngestResponse,
@@ -16,7 +19,7 @@ import {
  * client builds the envelope itself and never parses it, so it does not carry this schema.
  */
 export const ingestRequestSchema = z.strictObject({
-  session_id: z.optional(sessionIdSchema),
+  session_id: zodFromValibot(sessionIdSchema).optional(),
   events: z.array(z.unknown()).min(1).max(MAX_BATCH_EVENTS),
 });
 
@@ -83,11 +86,9 @@ export async function ingestBatch(
     const reject = (details: RejectedEvent["details"]) => {
       errors.push({ index, id: idOf(candidate), details: details.slice(0, MAX_DETAILS_PER_EVENT) });
     };
-    const result = analyticsEventSchema.safeParse(candidate);
-    if (!result.success) {
-      return reject(result.error.issues.map((issue) => ({ path: issue.path.join("."), message: issue.message })));
-    }
-    const { data: event } = result;
+    const result = v.safeParse(analyticsEventSchema, candidate);
+    if (!result.success) return reject(issueDetails(result.issues));
+    const { output: event } = result;
     const sessionId = event.session_id ?? batch.session_id;
     if (sessionId === undefined) {
       return reject([{ path: "session_id", message: "Send session_id on the event or the batch" }]);

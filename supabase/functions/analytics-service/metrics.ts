@@ -1,6 +1,8 @@
+import * as v from "valibot";
 import { z } from "zod";
 import type { Sql } from "../_shared/db.ts";
 import { contentTypeSchema } from "../_shared/tracking/fields.ts";
+import { zodFromValibot } from "../_shared/tracking/zod-bridge.ts";
 import { eventNameSchema } from "./schema.ts";
 
 const HOUR_MS = 60 * 60 * 1000;
@@ -16,12 +18,12 @@ const eventList = (min: number, max: number) =>
   z.string().transform((value, ctx) => {
     const names: string[] = [];
     for (const raw of value.split(",")) {
-      const parsed = eventNameSchema.safeParse(raw);
+      const parsed = v.safeParse(eventNameSchema, raw);
       if (!parsed.success) {
         ctx.addIssue({ code: "custom", message: `Not an event name: ${raw.slice(0, 100)}` });
         return z.NEVER;
       }
-      names.push(parsed.data.name);
+      names.push(parsed.output.name);
     }
     if (names.length < min || names.length > max) {
       ctx.addIssue({ code: "custom", message: `Name ${min} to ${max} events, comma-separated` });
@@ -64,10 +66,9 @@ export const topContentQuery = range(
     from: instant,
     to: instant,
     interval: z.literal("day").default("day"),
-    // The shared tracking schemas are zod/mini (the browser client bundles them): wrapped with
-    // classic zod's functions, which take any zod schema, rather than its methods.
-    event: z._default(eventNameSchema, { name: "share", custom: false }),
-    content_type: z.optional(contentTypeSchema),
+    // The shared tracking schemas are valibot (the browser client bundles them), bridged.
+    event: zodFromValibot(eventNameSchema).default({ name: "share", custom: false }),
+    content_type: zodFromValibot(contentTypeSchema).optional(),
     limit: z.coerce.number().int().min(1).max(100).default(10),
   }),
 );

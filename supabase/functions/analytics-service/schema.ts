@@ -1,15 +1,17 @@
-// zod/mini, like the shared fields: the browser tracking client bundles this module (see fields.ts).
-import * as z from "zod/mini";
-// What z.iso.datetime() calls: reaching `z.iso` would bring every ISO format into the bundle.
-import { _isoDateTime } from "zod/v4/core";
+// Valibot, like the shared fields: the browser tracking client bundles this module (see fields.ts).
+import * as v from "valibot";
 import {
   contentIdSchema,
   contentTypeSchema,
+  objectLike,
   pageUrlSchema,
+  refuse,
   sessionIdSchema,
+  strictObject,
   urlTextSchema,
   utmSchema,
 } from "../_shared/tracking/fields.ts";
+import { isoDateTime, uuid } from "../_shared/tracking/formats.ts";
 import { normalizeEventName } from "./event-name.ts";
 
 /** The most events one ingest request may carry. */
@@ -18,69 +20,69 @@ const MAX_PROPERTIES = 50;
 const MAX_PROPERTIES_BYTES = 8192;
 
 /** An event name in any spelling, normalized to snake_case: a standard name or a custom one. */
-export const eventNameSchema = z.pipe(
-  z.string().check(z.trim(), z.minLength(1), z.maxLength(100)),
-  z.transform((raw: string, ctx) => {
-    const normalized = normalizeEventName(raw);
-    if (normalized === null) {
-      ctx.issues.push({
-        code: "custom",
-        message: "Use letters, digits, spaces, - . or _, starting with a letter",
-        input: raw,
-      });
-      return z.NEVER;
-    }
-    return normalized;
-  }),
+export const eventNameSchema = v.pipe(
+  v.string(),
+  v.trim(),
+  v.minLength(1),
+  v.maxLength(100),
+  v.rawTransform((context) =>
+    normalizeEventName(context.dataset.value) ??
+      refuse(context, "Use letters, digits, spaces, - . or _, starting with a letter")
+  ),
 );
 
 // jsonb cannot hold U+0000, so a string with one would fail the whole batch's insert.
 const text = (min: number, max: number) =>
-  z.string().check(
-    z.minLength(min),
-    z.maxLength(max),
-    z.refine((value) => !value.includes("\u0000"), "No NUL characters"),
+  v.pipe(
+    v.string(),
+    v.minLength(min),
+    v.maxLength(max),
+    v.check((value) => !value.includes("\u0000"), "No NUL characters"),
   );
+
+const propertyValue = v.union([text(0, 1000), v.pipe(v.number(), v.finite()), v.boolean(), v.null()]);
 
 /** Flat properties: short keys, primitive values, a few KiB at most. */
-export const propertiesSchema = z
-  .record(text(1, 64), z.union([text(0, 1000), z.number(), z.boolean(), z.null()]))
-  .check(
-    z.refine((props) => Object.keys(props).length <= MAX_PROPERTIES, `At most ${MAX_PROPERTIES} properties`),
-    z.refine((props) => JSON.stringify(props).length <= MAX_PROPERTIES_BYTES, `At most ${MAX_PROPERTIES_BYTES} bytes`),
-  );
+export const propertiesSchema = v.pipe(
+  objectLike<Record<string, v.InferInput<typeof propertyValue>>>(),
+  v.record(text(1, 64), propertyValue),
+  v.check((props) => Object.keys(props).length <= MAX_PROPERTIES, `At most ${MAX_PROPERTIES} properties`),
+  v.check((props) => JSON.stringify(props).length <= MAX_PROPERTIES_BYTES, `At most ${MAX_PROPERTIES_BYTES} bytes`),
+);
 
 /** One analytics event as a browser sends it. */
-export const analyticsEventSchema = z
-  .strictObject({
+export const analyticsEventSchema = v.pipe(
+  strictObject({
     /** The client's id for this event (a UUID); a retried batch is stored once. */
-    id: z.uuid(),
+    id: v.pipe(v.string(), uuid()),
     name: eventNameSchema,
     /** When it happened: ISO 8601 with offset, or epoch milliseconds; clamped to ±24 h of arrival. */
-    timestamp: z.optional(
-      z.union([_isoDateTime(z.ZodMiniISODateTime, { offset: true }), z.number().check(z.int(), z.nonnegative())]),
+    timestamp: v.optional(
+      v.union([v.pipe(v.string(), isoDateTime()), v.pipe(v.number(), v.safeInteger(), v.minValue(0))]),
     ),
     /** Overrides the batch's session_id. */
-    session_id: z.optional(sessionIdSchema),
-    url: z.optional(pageUrlSchema),
-    referrer: z.optional(urlTextSchema),
-    content_type: z.optional(contentTypeSchema),
-    content_id: z.optional(contentIdSchema),
-    utm: z.optional(utmSchema),
-    properties: z.optional(propertiesSchema),
-  })
-  .check(
-    z.refine((event) => (event.content_type === undefined) === (event.content_id === undefined), {
-      message: "Send content_type and content_id together",
-      path: ["content_id"],
-    }),
-  );
+    session_id: v.optional(sessionIdSchema),
+    url: v.optional(pageUrlSchema),
+    referrer: v.optional(urlTextSchema),
+    content_type: v.optional(contentTypeSchema),
+    content_id: v.optional(contentIdSchema),
+    utm: v.optional(utmSchema),
+    properties: v.optional(propertiesSchema),
+  }),
+  v.forward(
+    v.check(
+      (event) => (event.content_type === undefined) === (event.content_id === undefined),
+      "Send content_type and content_id together",
+    ),
+    ["content_id"],
+  ),
+);
 
 /** An event as the client module builds it. */
-export type AnalyticsEventInput = z.input<typeof analyticsEventSchema>;
+export type AnalyticsEventInput = v.InferInput<typeof analyticsEventSchema>;
 
 /** An event after validation. */
-export type ValidAnalyticsEvent = z.output<typeof analyticsEventSchema>;
+export type ValidAnalyticsEvent = v.InferOutput<typeof analyticsEventSchema>;
 
 /** An ingest request as the client module builds it. */
 export type IngestRequest = { session_id?: string; events: AnalyticsEventInput[] };

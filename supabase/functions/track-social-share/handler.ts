@@ -1,4 +1,4 @@
-import { z } from "zod";
+import type * as v from "valibot";
 import type { Sql } from "../_shared/db.ts";
 import { type BrowserCaller, createBrowserAuthenticator } from "../_shared/http/browser-auth.ts";
 import { type CorsPolicy, withCors } from "../_shared/http/cors.ts";
@@ -7,6 +7,7 @@ import { createHandler, type PipelineDeps } from "../_shared/http/pipeline.ts";
 import { createIdempotencyStore } from "../_shared/idempotency.ts";
 import { createPostgresRateLimiter, type RateLimitPolicy } from "../_shared/rate-limit.ts";
 import { requestFacts } from "../_shared/tracking/event-row.ts";
+import { zodFromValibot } from "../_shared/tracking/zod-bridge.ts";
 import { recordShare } from "./record-share.ts";
 import { shareRequestSchema } from "./schema.ts";
 
@@ -29,16 +30,16 @@ export interface TrackSocialShareDeps extends PipelineDeps {
 export function createTrackSocialShareHandler(deps: TrackSocialShareDeps): (req: Request) => Promise<Response> {
   const authenticate = createBrowserAuthenticator(deps.jwt);
   const takeToken = createPostgresRateLimiter(deps.sql);
-  const handler = createHandler<BrowserCaller, z.output<typeof shareRequestSchema>>({
+  const handler = createHandler<BrowserCaller, v.InferOutput<typeof shareRequestSchema>>({
     name: "track-social-share",
     methods: ["POST"],
     // The largest valid share (three 2 KiB URLs and short fields) is under 8 KiB; anything
     // bigger is junk and is refused before it is read in full.
     maxBodyBytes: 16 * 1024,
     authenticate: async (ctx) => ({ principal: await authenticate(ctx.req) }),
-    // The pipeline takes a classic zod schema, and the share schema is zod/mini (the browser
-    // client bundles it): a pipe from unknown is one, and answers the same issues.
-    schema: z.unknown().pipe(shareRequestSchema),
+    // The pipeline takes a zod schema, and the share schema is valibot (the browser client
+    // bundles it): bridged, it answers the same issues.
+    schema: zodFromValibot(shareRequestSchema),
     idempotency: { store: createIdempotencyStore(deps.sql), scope: "track-social-share" },
     rateLimit: async (_caller, ctx, share) => {
       const byAddress = await takeToken(`track-social-share:ip:${ctx.clientIp}`, deps.perIp);
