@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import postgres from "postgres";
 import { startThrowawayStack } from "../dev/stack/throwaway.ts";
+import { clusterCpu, loadAverage, measureCpu, postmasterPid, processCpu } from "./lib/cpu.ts";
 import { createPoster } from "./lib/http.ts";
 import { type LoadResult, quantile, round, runLoad } from "./lib/load.ts";
 
@@ -9,6 +10,8 @@ const TOTAL_EVENTS = Number(process.env.BENCH_TOTAL_EVENTS ?? 1_000_000);
 const BATCH = 100;
 const CONCURRENCY = 8;
 const QUERY_ROUNDS = Number(process.env.BENCH_QUERY_ROUNDS ?? 25);
+/** Ingest rounds (BENCH_ROUNDS); the ratio is the median of the rounds' ratios. */
+const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3));
 const DAY = 24 * 60 * 60 * 1000;
 
 const NAMES = [
@@ -74,7 +77,7 @@ function prepareBatches(count: number): Batch[] {
  */
 async function baseline(url: string, batches: Batch[]): Promise<LoadResult> {
   const sql = postgres(url, { max: CONCURRENCY, prepare: false, onnotice: () => {} });
-  await sql`create table bench_analytics_baseline (like public.analytics_events including all)`;
+  await sql`create table if not exists bench_analytics_baseline (like public.analytics_events including all)`;
   try {
     const result = await runLoad(batches.length, CONCURRENCY, async (i) => {
       await sql`insert into bench_analytics_baseline ${sql(batches[i].rows as Record<string, string>[])}`;
@@ -182,7 +185,7 @@ async function queryLatencies(baseUrl: string, serviceKey: string) {
 
 /** `npm run bench -- analytics`: batched ingest against plain INSERTs, and query latency at 1M events. */
 export async function benchAnalytics(): Promise<void> {
-  console.log(`analytics: ${INGEST_EVENTS} events in batches of ${BATCH} at concurrency ${CONCURRENCY}, then queries at ${TOTAL_EVENTS.toLocaleString("en")} events`);
+  console.log(`analytics: ${INGEST_EVENTS} events in batches of ${BATCH} at concurrency ${CONCURRENCY}, ${ROUNDS} round(s), medians; then queries at ${TOTAL_EVENTS.toLocaleString("en")} events`);
   console.log("starting a throwaway stack (embedded Postgres, migrations, Deno)...");
   const stack = await startThrowawayStack(
     "bench-analytics",
@@ -196,13 +199,40 @@ export async function benchAnalytics(): Promise<void> {
     const url = `http://127.0.0.1:${fn.port}/analytics-service`;
     await ingestLoad(url, stack.env.SUPABASE_ANON_KEY, prepareBatches(20));
 
-    const batches = prepareBatches(INGEST_EVENTS / BATCH);
-    console.log("  baseline: multi-row INSERTs of the same rows...");
-    const base = await baseline(stack.env.DATABASE_URL, batches);
-    console.log("  analytics-service ingest...");
-    const ingest = await ingestLoad(url, stack.env.SUPABASE_ANON_KEY, batches);
-    const ratio = ingest.perSecond / base.perSecond;
-    console.log(`  ingest ${round(ingest.perSecond)} events/s (batch p50 ${round(ingest.p50Ms, 1)} ms, p99 ${round(ingest.p99Ms, 1)} ms); baseline ${round(base.perSecond)} rows/s → ratio ${round(ratio, 3)}`);
+    const postmaster = await postmasterPid(sql);
+    const cpuGroups = { pg: () => (postmaster ? clusterCpu(postmaster) : NaN), deno: () => processCpu(fn.process.pid!) };
+    const perEvent = (seconds: number) => round((seconds * 1e6) / INGEST_EVENTS, 1);
+    const rounds: { ingest: LoadResult; base: LoadResult; ratio: number }[] = [];
+    for (let r = 0; r < ROUNDS; r++) {
+      const batches = prepareBatches(INGEST_EVENTS / BATCH);
+      const runBase = () => measureCpu(cpuGroups, () => baseline(stack.env.DATABASE_URL, batches));
+      const runIngest = () => measureCpu(cpuGroups, () => ingestLoad(url, stack.env.SUPABASE_ANON_KEY, batches));
+      // Alternate which goes first, so a drift of the shared machine favours neither.
+      const [base, ingest] = r % 2 === 0
+        ? [await runBase(), await runIngest()]
+        : await (async () => {
+          const ingest = await runIngest();
+          return [await runBase(), ingest];
+        })();
+      const ratio = ingest.result.perSecond / base.result.perSecond;
+      rounds.push({ ingest: ingest.result, base: base.result, ratio });
+      console.log(
+        `  round ${r + 1}: ingest ${round(ingest.result.perSecond)} events/s (batch p50 ${round(ingest.result.p50Ms, 1)} ms, ` +
+          `p99 ${round(ingest.result.p99Ms, 1)} ms; CPU µs/event Postgres ${perEvent(ingest.cpu.pg)}, Deno ` +
+          `${perEvent(ingest.cpu.deno)}); baseline ${round(base.result.perSecond)} rows/s (Postgres ` +
+          `${perEvent(base.cpu.pg)}, load generator ${perEvent(base.cpu.load_generator)}) → ratio ${round(ratio, 3)} ` +
+          `(load ${loadAverage()})`,
+      );
+    }
+    const mid = <T>(values: T[], pick: (x: T) => number) => {
+      const sorted = values.map(pick).sort((a, b) => a - b);
+      const m = Math.floor(sorted.length / 2);
+      return sorted.length % 2 ? sorted[m] : (sorted[m - 1] + sorted[m]) / 2;
+    };
+    const ingest = { perSecond: mid(rounds, (x) => x.ingest.perSecond) };
+    const base = { perSecond: mid(rounds, (x) => x.base.perSecond) };
+    const ratio = mid(rounds, (x) => x.ratio);
+    console.log(`  medians of ${ROUNDS}: ingest ${round(ingest.perSecond)} events/s; baseline ${round(base.perSecond)} rows/s → ratio ${round(ratio, 3)}`);
 
     console.log(`filling to ${TOTAL_EVENTS.toLocaleString("en")} events...`);
     await fillTo(sql, TOTAL_EVENTS);

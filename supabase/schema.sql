@@ -1971,7 +1971,7 @@ CREATE OR REPLACE FUNCTION public.inbound_retry_delays()
 AS $function$ select array['10 seconds', '1 minute', '5 minutes', '30 minutes', '2 hours']::interval[] $function$;
 GRANT EXECUTE ON FUNCTION public.inbound_retry_delays() TO service_role;
 
-CREATE OR REPLACE FUNCTION public.ingest_analytics_events(p_events jsonb)
+CREATE OR REPLACE FUNCTION public.ingest_analytics_events(p_events jsonb, p_batch jsonb DEFAULT '{}'::jsonb)
  RETURNS integer
  LANGUAGE plpgsql
  SET search_path TO ''
@@ -1980,8 +1980,15 @@ declare
   v_inserted integer;
 begin
   with input as (
-    select *
-    from jsonb_to_recordset(p_events) as e(
+    select e.client_event_id, e.event_name, e.custom, e.occurred_at,
+      coalesce(e.session_id, b.session_id) as session_id, coalesce(e.user_id, b.user_id) as user_id,
+      e.page_url, e.referrer_host, e.content_type, e.content_id, e.platform, e.utm_source, e.utm_medium,
+      e.utm_campaign, e.utm_term, e.utm_content, coalesce(e.device, b.device) as device,
+      coalesce(e.browser, b.browser) as browser, coalesce(e.os, b.os) as os,
+      coalesce(e.ip_hash, b.ip_hash) as ip_hash, e.properties
+    from jsonb_to_record(coalesce(p_batch, '{}'::jsonb)) as b(
+      session_id text, user_id uuid, device text, browser text, os text, ip_hash text)
+    cross join jsonb_to_recordset(p_events) as e(
       client_event_id uuid, event_name text, custom boolean, occurred_at timestamptz, session_id text,
       user_id uuid, page_url text, referrer_host text, content_type text, content_id text, platform text,
       utm_source text, utm_medium text, utm_campaign text, utm_term text, utm_content text,
@@ -2047,7 +2054,7 @@ begin
   return v_inserted;
 end;
 $function$;
-GRANT EXECUTE ON FUNCTION public.ingest_analytics_events(p_events jsonb) TO service_role;
+GRANT EXECUTE ON FUNCTION public.ingest_analytics_events(p_events jsonb, p_batch jsonb) TO service_role;
 
 CREATE OR REPLACE FUNCTION public.lock_email_messages(p_message_ids text[])
  RETURNS void

@@ -1,7 +1,7 @@
 import * as v from "valibot";
 import { z } from "zod";
 import type { Sql } from "../_shared/db.ts";
-import { type AnalyticsEventRow, ingestEvents, type RequestFacts, utmColumns } from "../_shared/tracking/event-row.ts";
+import { type BatchEventColumns, ingestEvents, type RequestFacts, utmColumns } from "../_shared/tracking/event-row.ts";
 import { referrerHost, sessionIdSchema } from "../_shared/tracking/fields.ts";
 import { issueDetails } from "../_shared/tracking/issues.ts";
 import { zodFromValibot } from "../_shared/tracking/zod-bridge.ts";
@@ -34,26 +34,31 @@ export function clampTimestamp(timestamp: string | number | undefined, receivedA
   return Math.min(receivedAt + MAX_SKEW_MS, Math.max(receivedAt - MAX_SKEW_MS, at));
 }
 
-/** The stored row of a validated event. */
-export function toRow(event: ValidAnalyticsEvent, sessionId: string, facts: RequestFacts, receivedAt: number) {
+/**
+ * The columns of a validated event that are its own (see {@link BatchEventColumns}): the
+ * request's facts and the batch's session are sent once for the batch, null values not at all.
+ */
+export function toRow(event: ValidAnalyticsEvent, batchSessionId: string | undefined, receivedAt: number) {
   const page = event.url;
-  const row: AnalyticsEventRow = {
+  const utm = utmColumns(page?.utm ?? {}, event.utm);
+  const row: BatchEventColumns = {
     client_event_id: event.id.toLowerCase(),
     event_name: event.name.name,
-    custom: event.name.custom,
     occurred_at: new Date(clampTimestamp(event.timestamp, receivedAt)).toISOString(),
-    session_id: sessionId,
-    page_url: page?.url ?? null,
-    referrer_host: referrerHost(event.referrer),
-    content_type: event.content_type ?? null,
-    content_id: event.content_id ?? null,
-    platform: null,
-    ...utmColumns(page?.utm ?? {}, event.utm),
-    ...facts,
-    properties: event.properties ?? {},
   };
+  if (event.name.custom) row.custom = true;
+  if (event.session_id !== undefined && event.session_id !== batchSessionId) row.session_id = event.session_id;
+  if (page) row.page_url = page.url;
+  const referrer = referrerHost(event.referrer);
+  if (referrer !== null) row.referrer_host = referrer;
+  if (event.content_type !== undefined) row.content_type = event.content_type;
+  if (event.content_id !== undefined) row.content_id = event.content_id;
+  for (const key of UTM_KEYS) if (utm[key] !== null) row[key] = utm[key];
+  if (event.properties !== undefined && Object.keys(event.properties).length > 0) row.properties = event.properties;
   return row;
 }
+
+const UTM_KEYS = ["utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content"] as const;
 
 /** Settings of {@link ingestBatch}. */
 export interface IngestOptions {
@@ -79,7 +84,7 @@ export async function ingestBatch(
   options: IngestOptions = {},
 ): Promise<IngestResponse> {
   const receivedAt = options.receivedAt ?? Date.now();
-  const rows = new Map<string, AnalyticsEventRow>();
+  const rows = new Map<string, BatchEventColumns>();
   const errors: RejectedEvent[] = [];
   let repeatedInBatch = 0;
   batch.events.forEach((candidate, index) => {
@@ -96,11 +101,11 @@ export async function ingestBatch(
     if (event.name.custom && options.customEvents && !options.customEvents.has(event.name.name)) {
       return reject([{ path: "name", message: `Custom event ${event.name.name} is not in ANALYTICS_CUSTOM_EVENTS` }]);
     }
-    const row = toRow(event, sessionId, facts, receivedAt);
+    const row = toRow(event, batch.session_id, receivedAt);
     if (rows.has(row.client_event_id)) repeatedInBatch++;
     else rows.set(row.client_event_id, row);
   });
-  const inserted = await ingestEvents(sql, [...rows.values()]);
+  const inserted = await ingestEvents(sql, { ...facts, session_id: batch.session_id }, [...rows.values()]);
   return {
     accepted: inserted,
     duplicates: rows.size - inserted + repeatedInBatch,
