@@ -786,7 +786,6 @@ CREATE TABLE public.webhook_deliveries (
   CONSTRAINT webhook_deliveries_status_check CHECK ((status = ANY (ARRAY['PENDING'::text, 'SUCCESS'::text, 'FAILED'::text, 'RETRY_EXHAUSTED'::text])))
 );
 CREATE INDEX webhook_deliveries_created_brin ON public.webhook_deliveries USING brin (created_at);
-CREATE INDEX webhook_deliveries_due ON public.webhook_deliveries USING btree (next_attempt_at) WHERE (status = 'PENDING'::text);
 CREATE INDEX webhook_deliveries_endpoint_created ON public.webhook_deliveries USING btree (endpoint_id, created_at DESC);
 CREATE INDEX webhook_deliveries_endpoint_pending ON public.webhook_deliveries USING btree (endpoint_id, next_attempt_at) WHERE (status = 'PENDING'::text);
 CREATE INDEX webhook_deliveries_in_flight ON public.webhook_deliveries USING btree (endpoint_id) WHERE ((status = 'PENDING'::text) AND (locked_until IS NOT NULL));

@@ -141,8 +141,10 @@ create table public.webhook_deliveries (
   unique (event_id, endpoint_id)
 );
 
--- The dispatcher's claim reads only pending rows, by due time and per endpoint.
-create index webhook_deliveries_due on public.webhook_deliveries (next_attempt_at) where status = 'PENDING';
+-- The dispatcher's claim reads only pending rows, by due time per endpoint. There is no index
+-- on due time alone: given one, the planner read each endpoint's next deliveries through it
+-- (it rates the per-endpoint index worse for its heap order), skipping every other endpoint's
+-- rows; a claim of 32 with 10,000 x 5 pending took 4.1 ms instead of 2.1.
 create index webhook_deliveries_endpoint_pending on public.webhook_deliveries (endpoint_id, next_attempt_at)
   where status = 'PENDING';
 create index webhook_deliveries_endpoint_created on public.webhook_deliveries (endpoint_id, created_at desc);
