@@ -119,4 +119,48 @@ describe("dispatch", () => {
     const { queue } = fakeQueue(claims, { d1: "SUCCESS", d2: "PENDING", d3: "RETRY_EXHAUSTED" });
     expect(await dispatch(deps(queue).deps)).toEqual({ claimed: 3, succeeded: 1, retried: 1, failed: 1 });
   });
+
+  it("claims the next batch while the pool is busy, never more than a pool ahead, and sends all it claimed", async () => {
+    let pending = Array.from({ length: 40 }, (_, i) => delivery(`d${i}`));
+    let inFlight = 0;
+    const claims: { limit: number; inFlight: number }[] = [];
+    const queue = {
+      policy: () => Promise.resolve({ response_body_limit: 77 }),
+      claim: (_worker: string, limit: number) => {
+        claims.push({ limit, inFlight });
+        const batch = pending.slice(0, limit);
+        pending = pending.slice(limit);
+        return Promise.resolve(batch);
+      },
+      complete: () => Promise.resolve("SUCCESS"),
+    } as unknown as DeliveryQueue;
+    const { deps: all, sent } = deps(queue, {
+      post: async (url, addresses, _body, _headers, limits) => {
+        inFlight++;
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        inFlight--;
+        sent.push({ url: url.href, addresses, limits });
+        return { status: 204, body: "", retryAfterSeconds: null, error: null, durationMs: 5 };
+      },
+    });
+    expect(await dispatch(all)).toEqual({ claimed: 40, succeeded: 40, retried: 0, failed: 0 });
+    expect(sent).toHaveLength(40);
+    // A pool of 4 and one pool ahead: no claim asks for more than 8 at once.
+    expect(Math.max(...claims.map((c) => c.limit))).toBeLessThanOrEqual(8);
+    expect(claims.slice(1).some((c) => c.inFlight > 0)).toBe(true);
+  });
+
+  it("claims nothing ahead when the lease could not cover a delivery that waits for a slot", async () => {
+    const limits: number[] = [];
+    const queue = {
+      policy: () => Promise.resolve({ response_body_limit: 77 }),
+      claim: (_worker: string, limit: number) => {
+        limits.push(limit);
+        return Promise.resolve([]);
+      },
+      complete: () => Promise.resolve("SUCCESS"),
+    } as unknown as DeliveryQueue;
+    await dispatch(deps(queue, { leaseSeconds: 10, timeoutMs: 15_000 }).deps);
+    expect(limits).toEqual([4]);
+  });
 });

@@ -41,7 +41,9 @@ export interface DispatchReport {
 /**
  * Claims due deliveries and sends them until none are due or the budget is spent. The pool
  * refills as deliveries finish rather than batch by batch, so one partner that takes the full
- * timeout to answer never holds back the others. The claim already respects each endpoint's
+ * timeout to answer never holds back the others, and the next claim runs while the pool is busy
+ * (up to one pool's worth claimed ahead, see claimAhead), so a freed slot never waits on a claim
+ * round trip. The claim already respects each endpoint's
  * concurrency cap and token bucket; each delivery passes the SSRF guard again (DNS may have
  * changed since the endpoint was registered) before it is signed and sent. A pool slot is
  * freed once the partner has answered: recording the answer goes on in the background (and in
@@ -66,31 +68,72 @@ export async function dispatch(deps: DispatchDeps): Promise<DispatchReport> {
   const sending = new Set<Promise<void>>();
   const recording = new Set<Promise<void>>();
   const errors: unknown[] = [];
+  // Bumped whenever a send or a recording ends: what frees an endpoint's slots, or the pool's.
+  let progress = 0;
   const track = (set: Set<Promise<void>>, work: Promise<void>) => {
-    const tracked: Promise<void> = work.catch((error) => void errors.push(error)).finally(() => set.delete(tracked));
+    const tracked: Promise<void> = work.catch((error) => void errors.push(error)).finally(() => {
+      set.delete(tracked);
+      progress++;
+    });
     set.add(tracked);
   };
   const record = (delivery: ClaimedDelivery, attempt: AttemptRecord) =>
     track(recording, recordAttempt(deps, delivery, attempt, report));
   const deadline = Date.now() + deps.budgetMs;
+  const ahead = claimAhead(deps);
+  // Claimed and waiting for a pool slot: at most `ahead` beyond a full pool.
+  const ready: ClaimedDelivery[] = [];
+  let claiming: Promise<void> | null = null;
+  // The `progress` at which the last claim came back short: nothing more is due until a send
+  // or a recording ends, so claiming again before then would only spin.
+  let dryAt = -1;
+  const startClaim = (limit: number) => {
+    const at = progress;
+    claiming = claim(deps, limit)
+      .then((claimed) => {
+        report.claimed += claimed.length;
+        ready.push(...claimed);
+        if (claimed.length < limit) dryAt = at;
+      })
+      .catch((error) => void errors.push(error))
+      .finally(() => claiming = null);
+  };
   // Claim in batches of at least a quarter of the pool: a claim per freed slot would cost a
   // claim query per delivery.
   const minimumClaim = Math.max(1, Math.floor(deps.concurrency / 4));
-  while (Date.now() < deadline && errors.length === 0) {
-    const room = deps.concurrency - sending.size;
-    const claimed = room >= minimumClaim || sending.size === 0 ? await claim(deps, room) : [];
-    report.claimed += claimed.length;
-    for (const delivery of claimed) track(sending, sendOne(deps, delivery, limits, checkUrl, record));
-    if (sending.size === 0 && recording.size === 0) break;
-    // Wait for a slot whenever this turn could not fill the pool (it is full, or nothing more
-    // is due until recorded answers free their endpoints' slots). Looping without awaiting
-    // would spin and starve the deliveries in flight.
-    if (claimed.length < room || room <= 0) await Promise.race([...sending, ...recording]);
+  for (;;) {
+    // After a failure nothing new starts: what the database could not record would be sent
+    // again. Deliveries claimed ahead and not sent go back to the queue when their lease ends,
+    // as a crashed worker's do.
+    if (errors.length > 0) ready.length = 0;
+    while (sending.size < deps.concurrency && ready.length > 0) {
+      track(sending, sendOne(deps, ready.shift()!, limits, checkUrl, record));
+    }
+    const want = deps.concurrency + ahead - sending.size - ready.length;
+    const idle = sending.size === 0 && ready.length === 0;
+    if (
+      claiming === null && Date.now() < deadline && errors.length === 0 && dryAt !== progress &&
+      (want >= minimumClaim || (idle && want > 0))
+    ) startClaim(want);
+    if (claiming === null && idle && recording.size === 0) break;
+    // Wait for a claim, a slot or a recording; looping without awaiting would spin and starve
+    // the deliveries in flight.
+    await Promise.race([...sending, ...recording, ...(claiming ? [claiming] : [])]);
   }
-  await Promise.all(sending);
-  await Promise.all(recording);
   if (errors.length > 0) throw errors[0];
   return report;
+}
+
+/**
+ * How many deliveries may wait claimed beyond a full pool, so the next claim runs while the
+ * pool is busy and no slot waits on a claim round trip. One pool's worth at most, and none when
+ * the lease is too short for it: a delivery claimed ahead starts within one timeout (every
+ * slot frees by then) and ends within the next, all inside its lease. The claim counts these
+ * leased rows against each endpoint's cap and spends their tokens, so claiming ahead never
+ * sends more to a partner at once, nor faster.
+ */
+function claimAhead(deps: DispatchDeps): number {
+  return deps.leaseSeconds * 1000 >= 2 * deps.timeoutMs + 5000 ? deps.concurrency : 0;
 }
 
 function claim(deps: DispatchDeps, room: number): Promise<ClaimedDelivery[]> {
