@@ -2819,6 +2819,39 @@ AS $function$
 $function$;
 GRANT EXECUTE ON FUNCTION public.recover_webhook_deliveries(p_endpoint_id uuid, p_from timestamp with time zone, p_to timestamp with time zone) TO service_role;
 
+CREATE OR REPLACE FUNCTION public.release_webhook_deliveries(p_worker text, p_delivery_ids uuid[])
+ RETURNS integer
+ LANGUAGE plpgsql
+ SET search_path TO ''
+AS $function$
+declare
+  v_released integer;
+begin
+  with released as (
+    update public.webhook_deliveries d set
+      attempts = d.attempts - 1,
+      locked_until = null,
+      locked_by = null,
+      updated_at = now()
+    where d.id = any (p_delivery_ids) and d.locked_by = p_worker and d.status = 'PENDING'
+      and d.locked_until >= now()
+    returning d.endpoint_id
+  ),
+  per_endpoint as (
+    select r.endpoint_id, count(*) as n from released r group by r.endpoint_id
+  ),
+  refunded as (
+    update public.rate_limit_buckets b set tokens = least(e.rate_limit_burst, b.tokens + p.n)
+    from per_endpoint p join public.webhook_endpoints e on e.id = p.endpoint_id
+    where b.key = 'webhook-endpoint:' || p.endpoint_id
+    returning 1
+  )
+  select coalesce(sum(p.n), 0)::integer into v_released from per_endpoint p;
+  return v_released;
+end;
+$function$;
+GRANT EXECUTE ON FUNCTION public.release_webhook_deliveries(p_worker text, p_delivery_ids uuid[]) TO service_role;
+
 CREATE OR REPLACE FUNCTION public.replay_webhook_delivery(p_delivery_id uuid)
  RETURNS boolean
  LANGUAGE sql

@@ -224,3 +224,35 @@ describe("completing a batch", () => {
     expect(n).toBe(1);
   });
 });
+
+describe("handing claimed deliveries back", () => {
+  it("unleases the worker's pending deliveries with their attempt uncounted and their tokens returned", async () => {
+    const e = await endpoint();
+    const [first, second, other, done] = await deliveries(e.id, 4);
+    await sql`update public.webhook_deliveries set locked_by = 'another-worker' where id = ${other}`;
+    await complete([attempt(done, 200)]);
+    await sql`
+      insert into public.rate_limit_buckets (key, tokens, updated_at)
+      values (${`webhook-endpoint:${e.id}`}, 3, now())`;
+
+    const release = (ids: string[]) =>
+      sql<{ released: number }[]>`
+        select public.release_webhook_deliveries('delivery-policy-test', ${ids}::uuid[]) as released`;
+    expect((await release([first, second, other, done]))[0].released).toBe(2);
+
+    const rows = await sql`
+      select id, status, attempts, locked_until, locked_by from public.webhook_deliveries
+      where endpoint_id = ${e.id}`;
+    const byId = Object.fromEntries(rows.map((row) => [row.id, row]));
+    for (const id of [first, second]) {
+      expect(byId[id]).toMatchObject({ status: "PENDING", attempts: 0, locked_until: null, locked_by: null });
+    }
+    // Another worker's lease and a finished delivery are not this worker's to hand back.
+    expect(byId[other]).toMatchObject({ attempts: 1, locked_by: "another-worker" });
+    expect(byId[done]).toMatchObject({ status: "SUCCESS" });
+    const [bucket] = await sql`select tokens from public.rate_limit_buckets where key = ${`webhook-endpoint:${e.id}`}`;
+    expect(bucket.tokens).toBe(5);
+    // Released twice, counted once.
+    expect((await release([first, second]))[0].released).toBe(0);
+  });
+});

@@ -41,6 +41,48 @@ function fakeQueue(claims: ClaimedDelivery[], statuses: Record<string, string>, 
   return { queue, completed };
 }
 
+/**
+ * A queue over a list of pending deliveries: a claim takes the first `limit`, a release puts
+ * deliveries back in front; every claim (with the sends in flight then) and release is recorded.
+ */
+function listQueue(count: number, inFlight: () => number, complete = () => Promise.resolve("SUCCESS")) {
+  let pending = Array.from({ length: count }, (_, i) => delivery(`d${i}`));
+  const claims: { limit: number; inFlight: number }[] = [];
+  const releases: string[][] = [];
+  const queue = {
+    policy: () => Promise.resolve({ response_body_limit: 77 }),
+    claim: (_worker: string, limit: number) => {
+      claims.push({ limit, inFlight: inFlight() });
+      const batch = pending.slice(0, limit);
+      pending = pending.slice(limit);
+      return Promise.resolve(batch);
+    },
+    release: (_worker: string, ids: string[]) => {
+      releases.push(ids);
+      pending = [...ids.map((id) => delivery(id)), ...pending];
+      return Promise.resolve(ids.length);
+    },
+    complete,
+  } as unknown as DeliveryQueue;
+  return { queue, claims, releases };
+}
+
+/** A post that takes `ms` and answers 204, counting the posts in flight. */
+function slowPost(ms: number, sent: string[], fail?: (id: string) => boolean) {
+  const state = { inFlight: 0 };
+  const post: DispatchDeps["post"] = async (_url, _addresses, _body, headers) => {
+    // The fake deliveries' events are evt_<delivery id>.
+    const id = headers["webhook-id"].replace(/^evt_/, "");
+    if (fail?.(id)) throw new Error(`post of ${id} failed`);
+    state.inFlight++;
+    await new Promise((resolve) => setTimeout(resolve, ms));
+    state.inFlight--;
+    sent.push(id);
+    return { status: 204, body: "", retryAfterSeconds: null, error: null, durationMs: ms };
+  };
+  return { post, state };
+}
+
 function deps(queue: DeliveryQueue, overrides: Partial<DispatchDeps> = {}) {
   const sent: { url: string; addresses: string[]; limits: SendLimits }[] = [];
   const all: DispatchDeps = {
@@ -121,33 +163,35 @@ describe("dispatch", () => {
   });
 
   it("claims the next batch while the pool is busy, never more than a pool ahead, and sends all it claimed", async () => {
-    let pending = Array.from({ length: 40 }, (_, i) => delivery(`d${i}`));
-    let inFlight = 0;
-    const claims: { limit: number; inFlight: number }[] = [];
-    const queue = {
-      policy: () => Promise.resolve({ response_body_limit: 77 }),
-      claim: (_worker: string, limit: number) => {
-        claims.push({ limit, inFlight });
-        const batch = pending.slice(0, limit);
-        pending = pending.slice(limit);
-        return Promise.resolve(batch);
-      },
-      complete: () => Promise.resolve("SUCCESS"),
-    } as unknown as DeliveryQueue;
-    const { deps: all, sent } = deps(queue, {
-      post: async (url, addresses, _body, _headers, limits) => {
-        inFlight++;
-        await new Promise((resolve) => setTimeout(resolve, 5));
-        inFlight--;
-        sent.push({ url: url.href, addresses, limits });
-        return { status: 204, body: "", retryAfterSeconds: null, error: null, durationMs: 5 };
-      },
-    });
-    expect(await dispatch(all)).toEqual({ claimed: 40, succeeded: 40, retried: 0, failed: 0 });
-    expect(sent).toHaveLength(40);
+    const sent: string[] = [];
+    const { post, state } = slowPost(5, sent);
+    const { queue, claims } = listQueue(40, () => state.inFlight);
+    expect(await dispatch(deps(queue, { post }).deps)).toEqual({ claimed: 40, succeeded: 40, retried: 0, failed: 0 });
+    expect(new Set(sent).size).toBe(40);
     // A pool of 4 and one pool ahead: no claim asks for more than 8 at once.
     expect(Math.max(...claims.map((c) => c.limit))).toBeLessThanOrEqual(8);
     expect(claims.slice(1).some((c) => c.inFlight > 0)).toBe(true);
+  });
+
+  it("hands back what waits too long for a slot, its token unspent, and claims only for free slots afterwards", async () => {
+    const sent: string[] = [];
+    // Partners slower than a claimed delivery may wait (100 ms): the four claimed ahead go back.
+    const { post, state } = slowPost(250, sent);
+    const { queue, claims, releases } = listQueue(12, () => state.inFlight);
+    expect(await dispatch(deps(queue, { post }).deps)).toEqual({ claimed: 12, succeeded: 12, retried: 0, failed: 0 });
+    expect(releases).toEqual([["d4", "d5", "d6", "d7"]]);
+    expect([...sent].sort()).toEqual(Array.from({ length: 12 }, (_, i) => `d${i}`).sort());
+    expect(claims[0].limit).toBe(8);
+    expect(claims.slice(1).every((c) => c.limit <= 4)).toBe(true);
+  });
+
+  it("hands back everything waiting once a failure stops the run, and sends none of it", async () => {
+    const sent: string[] = [];
+    const { post, state } = slowPost(20, sent, (id) => id === "d0");
+    const { queue, releases } = listQueue(4, () => state.inFlight);
+    await expect(dispatch(deps(queue, { post, concurrency: 2 }).deps)).rejects.toThrow("post of d0 failed");
+    expect(releases).toEqual([["d2", "d3"]]);
+    expect(sent).toEqual(["d1"]);
   });
 
   it("claims nothing ahead when the lease could not cover a delivery that waits for a slot", async () => {

@@ -4,7 +4,7 @@ import type { Sql } from "../_shared/db.ts";
  * The newest migration this code was written against (supabase/migrations/<version>_*.sql);
  * a test keeps it equal to the newest file, so a deploy whose `db push` was forgotten reads down.
  */
-export const SCHEMA_VERSION = "20261202001300";
+export const SCHEMA_VERSION = "20261202001400";
 
 /** Up when the database answers and has run SCHEMA_VERSION; else why not (for the log, never the answer). */
 export async function liveness(sql: Sql): Promise<{ up: true } | { up: false; reason: string }> {

@@ -97,6 +97,14 @@ export function deliveryQueue(sql: Sql) {
       sql<ClaimedDelivery[]>`
         select * from public.claim_webhook_deliveries(${worker}, ${limit}, ${leaseSeconds}, ${cooldownSeconds})`,
     /**
+     * Hands claimed deliveries back unsent: unleased, their attempt uncounted, their rate-limit
+     * tokens returned (`release_webhook_deliveries`). Resolves with how many were still this
+     * worker's to release.
+     */
+    release: async (worker: string, deliveryIds: string[]) =>
+      (await sql<{ released: number }[]>`
+        select public.release_webhook_deliveries(${worker}, ${deliveryIds}::uuid[]) as released`)[0].released,
+    /**
      * Records an attempt; resolves with the delivery's status afterwards (PENDING when retried).
      * Without `circuitThreshold`, the delivery policy's applies.
      */
