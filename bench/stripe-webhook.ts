@@ -3,10 +3,12 @@ import { signStripePayload, stripeEvent } from "../dev/stripe/fixtures.ts";
 import { startThrowawayStack } from "../dev/stack/throwaway.ts";
 import { jsonbFromText } from "../supabase/functions/_shared/sql-json.ts";
 import { createPoster } from "./lib/http.ts";
-import { type LoadResult, round, runLoad, withRedeliveries } from "./lib/load.ts";
+import { type LoadResult, runLoad, withRedeliveries } from "./lib/load.ts";
 import type { ServedFunction } from "../dev/stack/functions.ts";
-import { clusterCpu, loadAverage, measureCpu, postmasterPid, processCpu } from "./lib/cpu.ts";
+import { clusterCpu, measureCpu, postmasterPid, processCpu } from "./lib/cpu.ts";
 import { startVerifyAndStore } from "./lib/verify-and-store.ts";
+import { startByHand } from "./lib/by-hand.ts";
+import { type Measured, printSummary, type RoundResult, roundLine, summarise } from "./lib/stripe-report.ts";
 
 export const EVENTS = Number(process.env.BENCH_EVENTS ?? 4000);
 const DUPLICATE_SHARE = 0.1;
@@ -26,9 +28,11 @@ const SUBSCRIPTIONS = 50;
  * Signed events: payment_intent.succeeded for distinct pending orders and
  * customer.subscription.updated for a few subscriptions, with every tenth a redelivery of an
  * earlier event, as Stripe's retries produce. Signed before timing starts, so the load
- * generator's HMACs are not counted against the function.
+ * generator's HMACs are not counted against the function. A handler that writes the same tables
+ * as stripe-webhook (the by-hand baseline) takes its own set, with its own `subscriptionPrefix`,
+ * so neither meets the other's orders, event ids or subscriptions.
  */
-export async function prepareEvents(sql: postgres.Sql, secret: string): Promise<Prepared[]> {
+export async function prepareEvents(sql: postgres.Sql, secret: string, subscriptionPrefix = "bench"): Promise<Prepared[]> {
   const unique = Math.round(EVENTS * (1 - DUPLICATE_SHARE));
   const updates = Math.round(unique * SUBSCRIPTION_SHARE);
   const orders = await sql`
@@ -39,8 +43,8 @@ export async function prepareEvents(sql: postgres.Sql, secret: string): Promise<
     ...orders.map(({ id }) => stripeEvent("payment_intent.succeeded", { orderId: id as string })),
     ...Array.from({ length: updates }, (_, i) =>
       stripeEvent("customer.subscription.updated", {
-        subscriptionId: `sub_bench${i % SUBSCRIPTIONS}`,
-        customerId: `cus_bench${i % SUBSCRIPTIONS}`,
+        subscriptionId: `sub_${subscriptionPrefix}${i % SUBSCRIPTIONS}`,
+        customerId: `cus_${subscriptionPrefix}${i % SUBSCRIPTIONS}`,
         created: now - (i % 7),
       })),
   ];
@@ -83,26 +87,11 @@ export async function functionLoad(url: string, events: Prepared[], concurrency:
 /** Rounds per concurrency (`--rounds N` or BENCH_ROUNDS); figures are medians over them. */
 const rounds = () => Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3));
 
-const median = (values: number[]) => {
-  const sorted = values.filter((v) => Number.isFinite(v)).sort((a, b) => a - b);
-  if (sorted.length === 0) return NaN;
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-};
-
-interface Measured extends LoadResult {
-  /** CPU ms per event, of the cluster's Postgres processes and of the handler's Deno process. */
-  pgCpuMs: number;
-  denoCpuMs: number;
-}
-
-interface RoundResult {
-  base: LoadResult;
-  vas: Measured;
-  fn: Measured;
-}
-
-/** `npm run bench -- stripe-webhook`: the function against one INSERT per event, and against a bare verify-and-store handler. */
+/**
+ * `npm run bench -- stripe-webhook`: the function against one INSERT per event, against a bare
+ * verify-and-store handler, and against the same work done by hand (bench/baselines/by-hand:
+ * direct statements, one round trip each, in one transaction).
+ */
 export async function benchStripeWebhook(): Promise<void> {
   const ROUNDS = rounds();
   console.log(
@@ -114,6 +103,7 @@ export async function benchStripeWebhook(): Promise<void> {
   const stack = await startThrowawayStack("bench-stripe", functionEnv, process.env.BENCH_DATABASE_URL);
   const sql = postgres(stack.env.DATABASE_URL, { max: 4, onnotice: () => {} });
   let vasFn: ServedFunction | undefined;
+  let byHandFn: ServedFunction | undefined;
   try {
     const [fn] = stack.functions.filter((f) => f.name === "stripe-webhook");
     // Straight to the Deno server: on Supabase the gateway in front is theirs, not ours.
@@ -121,6 +111,8 @@ export async function benchStripeWebhook(): Promise<void> {
     const secret = stack.env.STRIPE_WEBHOOK_SECRET.split(",")[0];
     vasFn = await startVerifyAndStore(sql, { ...stack.env, ...functionEnv }, (line) => console.error(line));
     const vasUrl = `http://127.0.0.1:${vasFn.port}/`;
+    byHandFn = await startByHand({ ...stack.env, ...functionEnv }, (line) => console.error(line));
+    const byHandUrl = `http://127.0.0.1:${byHandFn.port}/`;
     const postmaster = await postmasterPid(sql);
     const pgCpu = () => (postmaster ? clusterCpu(postmaster) : NaN);
     const measured = async (target: string, served: ServedFunction, events: Prepared[], concurrency: number, name: string) => {
@@ -133,77 +125,35 @@ export async function benchStripeWebhook(): Promise<void> {
     const warm = await prepareEvents(sql, secret);
     await functionLoad(url, warm.slice(0, 200), 8);
     await functionLoad(vasUrl, warm.slice(0, 200), 8, "verify-and-store");
+    await functionLoad(byHandUrl, (await prepareEvents(sql, secret, "byhand")).slice(0, 200), 8, "by-hand");
     const rounds = new Map<number, RoundResult[]>(CONCURRENCIES.map((c) => [c, []]));
     let run = 0;
     for (let r = 0; r < ROUNDS; r++) {
       for (const concurrency of CONCURRENCIES) {
         const events = await prepareEvents(sql, secret);
+        // by-hand writes the tables stripe-webhook writes: fresh orders, event ids and subscriptions of its own.
+        const byHandEvents = await prepareEvents(sql, secret, "byhand");
         const base = await baseline(stack.env.DATABASE_URL, events, concurrency, run++);
-        // Alternate which handler goes first, so a drift of the shared machine favours neither.
-        let vas: Measured, fnResult: Measured;
-        if (r % 2 === 0) {
-          vas = await measured(vasUrl, vasFn, events, concurrency, "verify-and-store");
-          fnResult = await measured(url, fn, events, concurrency, "stripe-webhook");
-        } else {
-          fnResult = await measured(url, fn, events, concurrency, "stripe-webhook");
-          vas = await measured(vasUrl, vasFn, events, concurrency, "verify-and-store");
+        // Rotate which handler goes first, so a drift of the shared machine favours none.
+        const runs = [
+          () => measured(vasUrl, vasFn!, events, concurrency, "verify-and-store"),
+          () => measured(byHandUrl, byHandFn!, byHandEvents, concurrency, "by-hand"),
+          () => measured(url, fn, events, concurrency, "stripe-webhook"),
+        ];
+        const measuredRuns: Measured[] = [];
+        for (let k = 0; k < runs.length; k++) {
+          const at = (k + r) % runs.length;
+          measuredRuns[at] = await runs[at]();
         }
-        rounds.get(concurrency)!.push({ base, vas, fn: fnResult });
-        console.log(
-          `  round ${r + 1}, c=${concurrency}: INSERT ${round(base.perSecond)}/s; verify-and-store ${round(vas.perSecond)}/s ` +
-            `p50 ${round(vas.p50Ms, 2)} p99 ${round(vas.p99Ms, 2)}; stripe-webhook ${round(fnResult.perSecond)}/s ` +
-            `p50 ${round(fnResult.p50Ms, 2)} p99 ${round(fnResult.p99Ms, 2)} (load ${loadAverage()})`,
-        );
+        const [vas, byHand, fnResult] = measuredRuns;
+        const result = { base, vas, byHand, fn: fnResult };
+        rounds.get(concurrency)!.push(result);
+        console.log(roundLine(r, concurrency, result));
       }
     }
-    const results = CONCURRENCIES.map((concurrency) => {
-      const all = rounds.get(concurrency)!;
-      const m = (pick: (x: RoundResult) => number, digits = 1) => round(median(all.map(pick)), digits);
-      return {
-        bench: "stripe-webhook",
-        concurrency,
-        rounds: all.length,
-        events_per_s: m((x) => x.fn.perSecond),
-        p50_ms: m((x) => x.fn.p50Ms, 2),
-        p99_ms: m((x) => x.fn.p99Ms, 2),
-        baseline_per_s: m((x) => x.base.perSecond),
-        baseline_p99_ms: m((x) => x.base.p99Ms, 2),
-        ratio: m((x) => x.fn.perSecond / x.base.perSecond, 3),
-        verify_and_store_per_s: m((x) => x.vas.perSecond),
-        verify_and_store_p50_ms: m((x) => x.vas.p50Ms, 2),
-        verify_and_store_p99_ms: m((x) => x.vas.p99Ms, 2),
-        ratio_verify_and_store: m((x) => x.fn.perSecond / x.vas.perSecond, 3),
-        pg_cpu_ms_per_event: m((x) => x.fn.pgCpuMs, 3),
-        deno_cpu_ms_per_event: m((x) => x.fn.denoCpuMs, 3),
-        verify_and_store_pg_cpu_ms_per_event: m((x) => x.vas.pgCpuMs, 3),
-        verify_and_store_deno_cpu_ms_per_event: m((x) => x.vas.denoCpuMs, 3),
-        load_average: loadAverage(),
-      };
-    });
-    console.log("");
-    console.log("| c | handler | events/s | p50 ms | p99 ms | PG CPU ms/event | Deno CPU ms/event |");
-    console.log("|---|---|---|---|---|---|---|");
-    for (const line of results) {
-      console.log(`| ${line.concurrency} | INSERT baseline | ${line.baseline_per_s} | | ${line.baseline_p99_ms} | | |`);
-      console.log(
-        `| ${line.concurrency} | verify-and-store | ${line.verify_and_store_per_s} | ${line.verify_and_store_p50_ms} | ` +
-          `${line.verify_and_store_p99_ms} | ${line.verify_and_store_pg_cpu_ms_per_event} | ${line.verify_and_store_deno_cpu_ms_per_event} |`,
-      );
-      console.log(
-        `| ${line.concurrency} | stripe-webhook | ${line.events_per_s} | ${line.p50_ms} | ${line.p99_ms} | ` +
-          `${line.pg_cpu_ms_per_event} | ${line.deno_cpu_ms_per_event} |`,
-      );
-    }
-    for (const line of results) {
-      console.log(
-        `  c=${line.concurrency}: stripe-webhook ÷ INSERT ${line.ratio}; stripe-webhook ÷ verify-and-store ${line.ratio_verify_and_store}` +
-          ` (medians of ${line.rounds}, load average ${line.load_average})`,
-      );
-    }
-    const [c16, ...others] = results;
-    for (const line of others) console.log(JSON.stringify(line));
-    console.log(JSON.stringify({ ...c16, by_concurrency: results }));
+    printSummary(CONCURRENCIES.map((concurrency) => summarise(concurrency, rounds.get(concurrency)!)));
   } finally {
+    await byHandFn?.stop();
     await vasFn?.stop();
     await sql.end();
     await stack.dispose();
