@@ -3,15 +3,15 @@ import postgres from "postgres";
 import { startThrowawayStack } from "../dev/stack/throwaway.ts";
 import { clusterCpu, loadAverage, measureCpu, postmasterPid, processCpu } from "./lib/cpu.ts";
 import { createPoster } from "./lib/http.ts";
-import { type LoadResult, quantile, round, runLoad } from "./lib/load.ts";
+import { benchRounds, type LoadResult, median, quantile, round, runLoad } from "./lib/load.ts";
 
 const INGEST_EVENTS = Number(process.env.BENCH_EVENTS ?? 40_000);
 const TOTAL_EVENTS = Number(process.env.BENCH_TOTAL_EVENTS ?? 1_000_000);
 const BATCH = 100;
 const CONCURRENCY = 8;
 const QUERY_ROUNDS = Number(process.env.BENCH_QUERY_ROUNDS ?? 25);
-/** Ingest rounds (BENCH_ROUNDS); the ratio is the median of the rounds' ratios. */
-const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3));
+/** Ingest rounds; the ratio is the median of the rounds' ratios. */
+const ROUNDS = benchRounds();
 const DAY = 24 * 60 * 60 * 1000;
 
 const NAMES = [
@@ -224,11 +224,7 @@ export async function benchAnalytics(): Promise<void> {
           `(load ${loadAverage()})`,
       );
     }
-    const mid = <T>(values: T[], pick: (x: T) => number) => {
-      const sorted = values.map(pick).sort((a, b) => a - b);
-      const m = Math.floor(sorted.length / 2);
-      return sorted.length % 2 ? sorted[m] : (sorted[m - 1] + sorted[m]) / 2;
-    };
+    const mid = <T>(values: T[], pick: (x: T) => number) => median(values.map(pick));
     const ingest = { perSecond: mid(rounds, (x) => x.ingest.perSecond) };
     const base = { perSecond: mid(rounds, (x) => x.base.perSecond) };
     const ratio = mid(rounds, (x) => x.ratio);

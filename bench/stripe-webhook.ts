@@ -3,7 +3,7 @@ import { signStripePayload, stripeEvent } from "../dev/stripe/fixtures.ts";
 import { startThrowawayStack } from "../dev/stack/throwaway.ts";
 import { jsonbFromText } from "../supabase/functions/_shared/sql-json.ts";
 import { createPoster } from "./lib/http.ts";
-import { type LoadResult, runLoad, withRedeliveries } from "./lib/load.ts";
+import { benchRounds, type LoadResult, runLoad, withRedeliveries } from "./lib/load.ts";
 import type { ServedFunction } from "../dev/stack/functions.ts";
 import { clusterCpu, measureCpu, postmasterPid, processCpu } from "./lib/cpu.ts";
 import { startVerifyAndStore } from "./lib/verify-and-store.ts";
@@ -84,16 +84,13 @@ export async function functionLoad(url: string, events: Prepared[], concurrency:
   }
 }
 
-/** Rounds per concurrency (`--rounds N` or BENCH_ROUNDS); figures are medians over them. */
-const rounds = () => Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3));
-
 /**
  * `npm run bench -- stripe-webhook`: the function against one INSERT per event, against a bare
  * verify-and-store handler, and against the same work done by hand (bench/baselines/by-hand:
  * direct statements, one round trip each, in one transaction).
  */
 export async function benchStripeWebhook(): Promise<void> {
-  const ROUNDS = rounds();
+  const ROUNDS = benchRounds();
   console.log(
     `stripe-webhook: ${EVENTS} signed events per run (${SUBSCRIPTION_SHARE * 100}% subscription updates for the mirror, ` +
       `${DUPLICATE_SHARE * 100}% redeliveries), concurrency ${CONCURRENCIES.join(" and ")}, ${ROUNDS} round(s), medians`,

@@ -44,6 +44,17 @@ export async function runLoad(count: number, concurrency: number, task: (i: numb
 /** Rounds for printing. */
 export const round = (value: number, digits = 1) => Number(value.toFixed(digits));
 
+/** The median of the finite values (NaN when there are none). */
+export const median = (values: number[]) => {
+  const sorted = values.filter((v) => Number.isFinite(v)).sort((a, b) => a - b);
+  if (sorted.length === 0) return NaN;
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+};
+
+/** Rounds a bench repeats (`--rounds N` or BENCH_ROUNDS, default 3); its figures are medians over them. */
+export const benchRounds = () => Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3));
+
 /**
  * `total` events from `originals`, with the missing ones redeliveries of earlier events,
  * spread through the run rather than bunched at the end, as providers' retries arrive.

@@ -1,5 +1,5 @@
 import { loadAverage } from "./cpu.ts";
-import { type LoadResult, round } from "./load.ts";
+import { type LoadResult, median, round } from "./load.ts";
 
 /** One handler's run: throughput and latency, with CPU ms per event of the cluster's Postgres processes and of its Deno process. */
 export interface Measured extends LoadResult {
@@ -14,14 +14,6 @@ export interface RoundResult {
   byHand: Measured;
   fn: Measured;
 }
-
-/** The median of the finite values (NaN when there are none). */
-export const median = (values: number[]) => {
-  const sorted = values.filter((v) => Number.isFinite(v)).sort((a, b) => a - b);
-  if (sorted.length === 0) return NaN;
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-};
 
 /** The line printed after each round. */
 export function roundLine(r: number, concurrency: number, { base, vas, byHand, fn }: RoundResult): string {

@@ -15,19 +15,11 @@
 //   4. mark the event processed.
 // The same rows per table as stripe-webhook writes for the bench's events (checked once by
 // querying after a small load); unlike it, a redelivery writes nothing (no duplicate count).
-import Stripe from "stripe";
 import type postgres from "postgres";
-import { createSql } from "../../../supabase/functions/_shared/db.ts";
 import { jsonb, jsonbFromText } from "../../../supabase/functions/_shared/sql-json.ts";
+import { baselineSql, serveStripeBaseline } from "../_shared/stripe-baseline.ts";
 
-const secret = (Deno.env.get("STRIPE_WEBHOOK_SECRET") ?? "").split(",")[0];
-const sql = createSql(Deno.env.get("SUPABASE_DB_URL") ?? "", {
-  applicationName: "by-hand",
-  max: Number(Deno.env.get("DB_POOL_MAX") ?? 10),
-});
-const cryptoProvider = Stripe.createSubtleCryptoProvider();
-const json = (status: number, body: unknown) =>
-  new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json" } });
+const sql = baselineSql("by-hand");
 
 // deno-lint-ignore no-explicit-any
 type StripeObject = Record<string, any>;
@@ -116,42 +108,23 @@ async function subscriptionChanged(tx: Tx, event: Event): Promise<string> {
   return kept.count > 0 ? `subscription:${sub.status}` : "subscription_kept";
 }
 
-Deno.serve(async (req) => {
-  if (req.method !== "POST") return json(405, { error: "method_not_allowed" });
-  const rawBody = await req.text();
-  let event: Event;
-  try {
-    event = await Stripe.webhooks.constructEventAsync(
-      rawBody,
-      req.headers.get("stripe-signature") ?? "",
-      secret,
-      300,
-      cryptoProvider,
-    ) as unknown as Event;
-  } catch {
-    return json(400, { error: "invalid_signature" });
-  }
-  try {
-    await sql.begin(async (transaction) => {
-      const tx = transaction as unknown as Tx;
-      const [row] = await tx`
-        insert into public.webhook_events
-          (provider, event_id, event_type, api_version, livemode, event_created_at, payload, status, request_id)
-        values ('stripe', ${event.id}, ${event.type}, ${event.api_version ?? null}, ${event.livemode},
-                to_timestamp(${event.created}), ${jsonbFromText(tx, rawBody)}, 'pending', ${crypto.randomUUID()})
-        on conflict (provider, event_id) do nothing
-        returning id`;
-      if (!row) return; // a redelivery: already stored (and processed) by the transaction that inserted it
-      let outcome = "ignored";
-      if (event.type === "payment_intent.succeeded") outcome = await paymentSucceeded(tx, event);
-      else if (event.type.startsWith("customer.subscription.")) outcome = await subscriptionChanged(tx, event);
-      const status = outcome === "ignored" ? "ignored" : outcome.startsWith("unmatched") ? "unmatched" : "processed";
-      await tx`
-        update public.webhook_events set status = ${status}, outcome = ${outcome}, processed_at = now()
-        where id = ${row.id}`;
-    });
-  } catch (error) {
-    return json(503, { error: "database", message: String(error) });
-  }
-  return json(200, { received: true });
+serveStripeBaseline<Event>(async (event, rawBody) => {
+  await sql.begin(async (transaction) => {
+    const tx = transaction as unknown as Tx;
+    const [row] = await tx`
+      insert into public.webhook_events
+        (provider, event_id, event_type, api_version, livemode, event_created_at, payload, status, request_id)
+      values ('stripe', ${event.id}, ${event.type}, ${event.api_version ?? null}, ${event.livemode},
+              to_timestamp(${event.created}), ${jsonbFromText(tx, rawBody)}, 'pending', ${crypto.randomUUID()})
+      on conflict (provider, event_id) do nothing
+      returning id`;
+    if (!row) return; // a redelivery: already stored (and processed) by the transaction that inserted it
+    let outcome = "ignored";
+    if (event.type === "payment_intent.succeeded") outcome = await paymentSucceeded(tx, event);
+    else if (event.type.startsWith("customer.subscription.")) outcome = await subscriptionChanged(tx, event);
+    const status = outcome === "ignored" ? "ignored" : outcome.startsWith("unmatched") ? "unmatched" : "processed";
+    await tx`
+      update public.webhook_events set status = ${status}, outcome = ${outcome}, processed_at = now()
+      where id = ${row.id}`;
+  });
 });
