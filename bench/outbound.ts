@@ -5,7 +5,7 @@ import { Webhook } from "standardwebhooks";
 import { startThrowawayStack, type ThrowawayStack } from "../dev/stack/throwaway.ts";
 import { jsonb } from "../supabase/functions/_shared/sql-json.ts";
 import { createPoster } from "./lib/http.ts";
-import { round, runLoad } from "./lib/load.ts";
+import { benchRounds, median, round, runLoad } from "./lib/load.ts";
 
 /** The dispatcher's default WEBHOOK_CONCURRENCY; the baseline posts at the same concurrency. */
 const CONCURRENCY = 32;
@@ -87,7 +87,7 @@ async function rawPosts(sink: Awaited<ReturnType<typeof startSink>>, payload: st
   }
 }
 
-async function runScenario(scenario: Scenario) {
+async function runScenario(scenario: Scenario, label: string) {
   const stack = await startThrowawayStack("bench-outbound", {
     LOG_LEVEL: "warn",
     WEBHOOK_CONCURRENCY: String(CONCURRENCY),
@@ -117,7 +117,10 @@ async function runScenario(scenario: Scenario) {
       baseline_per_s: round(baseline),
       ratio: round(perSecond / baseline, 3),
     };
-    console.log(`  ${scenario.name}: ${line.deliveries_per_s} deliveries/s; raw signed POSTs ${line.baseline_per_s}/s → ratio ${line.ratio}`);
+    console.log(
+      `  ${scenario.name}, ${label}: ${line.deliveries_per_s} deliveries/s; raw signed POSTs ${line.baseline_per_s}/s ` +
+        `→ ratio ${line.ratio}`,
+    );
     return line;
   } finally {
     await sink.close();
@@ -126,11 +129,34 @@ async function runScenario(scenario: Scenario) {
   }
 }
 
-/** `npm run bench -- outbound`: the dispatcher against raw signed POSTs, in the same run. */
+/**
+ * `npm run bench -- outbound`: the dispatcher against raw signed POSTs, in the same run; each
+ * scenario `--rounds` times (3), each round on a fresh stack, and the medians.
+ */
 export async function benchOutbound(): Promise<void> {
-  console.log(`outbound: webhook-dispatcher (concurrency ${CONCURRENCY}) to local receivers, each scenario on a fresh stack`);
+  const rounds = benchRounds();
+  console.log(
+    `outbound: webhook-dispatcher (concurrency ${CONCURRENCY}) to local receivers, each scenario on a fresh stack, ` +
+      `${rounds} round(s), medians`,
+  );
   const results = [];
-  for (const scenario of SCENARIOS) results.push(await runScenario(scenario));
+  for (const scenario of SCENARIOS) {
+    const runs = [];
+    for (let r = 0; r < rounds; r++) runs.push(await runScenario(scenario, `round ${r + 1}`));
+    const line = {
+      scenario: scenario.name,
+      deliveries: runs[0].deliveries,
+      rounds,
+      deliveries_per_s: round(median(runs.map((run) => run.deliveries_per_s))),
+      baseline_per_s: round(median(runs.map((run) => run.baseline_per_s))),
+      ratio: round(median(runs.map((run) => run.ratio)), 3),
+    };
+    console.log(
+      `  ${scenario.name}, medians of ${rounds}: ${line.deliveries_per_s} deliveries/s; raw signed POSTs ` +
+        `${line.baseline_per_s}/s → ratio ${line.ratio}`,
+    );
+    results.push(line);
+  }
   const main = results[results.length - 1];
   console.log(JSON.stringify({
     bench: "outbound",
