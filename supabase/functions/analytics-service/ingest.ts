@@ -53,12 +53,10 @@ export function toRow(event: ValidAnalyticsEvent, batchSessionId: string | undef
   if (referrer !== null) row.referrer_host = referrer;
   if (event.content_type !== undefined) row.content_type = event.content_type;
   if (event.content_id !== undefined) row.content_id = event.content_id;
-  for (const key of UTM_KEYS) if (utm[key] !== null) row[key] = utm[key];
+  for (const key of Object.keys(utm) as (keyof typeof utm)[]) if (utm[key] !== null) row[key] = utm[key];
   if (event.properties !== undefined && Object.keys(event.properties).length > 0) row.properties = event.properties;
   return row;
 }
-
-const UTM_KEYS = ["utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content"] as const;
 
 /** Settings of {@link ingestBatch}. */
 export interface IngestOptions {
