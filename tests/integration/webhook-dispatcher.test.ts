@@ -287,6 +287,51 @@ describe("throughput", () => {
   });
 });
 
+describe("claiming", () => {
+  const claim = (client: postgres.Sql | postgres.ReservedSql, limit: number) =>
+    client<{ endpoint_id: string }[]>`
+      select endpoint_id from public.claim_webhook_deliveries('claim-test', ${limit}, 60, 60)`;
+  const perEndpoint = (rows: { endpoint_id: string }[]) =>
+    rows.reduce<Record<string, number>>((n, row) => ({ ...n, [row.endpoint_id]: (n[row.endpoint_id] ?? 0) + 1 }), {});
+
+  it("takes the endpoints in turns, so one partner's backlog cannot take the whole claim", async () => {
+    const backlog = await endpoint("/turns/backlog");
+    for (let i = 0; i < 20; i++) await publish("order.updated", { n: i });
+    await sql`update public.webhook_deliveries set next_attempt_at = now() - interval '1 hour' where endpoint_id = ${backlog.id}`;
+    const [a, b] = [await endpoint("/turns/a"), await endpoint("/turns/b")];
+    for (let i = 0; i < 5; i++) await publish("order.updated", { n: i });
+    expect(perEndpoint(await claim(sql, 6))).toEqual({ [backlog.id]: 2, [a.id]: 2, [b.id]: 2 });
+  });
+
+  it("keeps an endpoint's cap when two claims meet: the second counts what the first leased", async () => {
+    const e = await endpoint("/cap/concurrent");
+    await sql`update public.webhook_endpoints set max_in_flight = 3 where id = ${e.id}`;
+    for (let i = 0; i < 10; i++) await publish("order.updated", { n: i });
+    const first = await sql.reserve();
+    try {
+      await first`begin`;
+      expect(await claim(first, 10)).toHaveLength(3);
+      // postgres.js sends a query once it is awaited: then() sends this one now.
+      const second = claim(sql, 10).then((rows) => rows);
+      // It waits for the endpoint's token bucket, which the first holds until it commits.
+      await until(
+        () => sql`select count(*)::int as n from pg_stat_activity where wait_event_type = 'Lock' and query like '%claim_webhook_deliveries%'`,
+        ([row]) => row.n === 1,
+        "the second claim to wait for the first",
+      );
+      await first`commit`;
+      expect(await second).toHaveLength(0);
+    } finally {
+      // Ends the transaction if the test failed before its commit, or the locks would outlive it.
+      await first`rollback`;
+      first.release();
+    }
+    const [{ leased }] = await sql`
+      select count(*)::int as leased from public.webhook_deliveries where endpoint_id = ${e.id} and locked_until >= now()`;
+    expect(leased).toBe(3);
+  });
+});
+
 describe("protecting the partner", () => {
   it("keeps to the endpoint's rate limit under a burst of 1,000 events", async () => {
     const path = `/limited/${randomUUID().slice(0, 6)}`;
