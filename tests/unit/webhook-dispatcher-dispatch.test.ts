@@ -162,26 +162,26 @@ describe("dispatch", () => {
     expect(await dispatch(deps(queue).deps)).toEqual({ claimed: 3, succeeded: 1, retried: 1, failed: 1 });
   });
 
-  it("claims the next batch while the pool is busy, never more than a pool ahead, and sends all it claimed", async () => {
+  it("claims the next batch while the pool is busy, never more than two pools ahead, and sends all it claimed", async () => {
     const sent: string[] = [];
     const { post, state } = slowPost(5, sent);
     const { queue, claims } = listQueue(40, () => state.inFlight);
     expect(await dispatch(deps(queue, { post }).deps)).toEqual({ claimed: 40, succeeded: 40, retried: 0, failed: 0 });
     expect(new Set(sent).size).toBe(40);
-    // A pool of 4 and one pool ahead: no claim asks for more than 8 at once.
-    expect(Math.max(...claims.map((c) => c.limit))).toBeLessThanOrEqual(8);
+    // A pool of 4 and two pools ahead: no claim asks for more than 12 at once.
+    expect(Math.max(...claims.map((c) => c.limit))).toBeLessThanOrEqual(12);
     expect(claims.slice(1).some((c) => c.inFlight > 0)).toBe(true);
   });
 
   it("hands back what waits too long for a slot, its token unspent, and claims only for free slots afterwards", async () => {
     const sent: string[] = [];
-    // Partners slower than a claimed delivery may wait (100 ms): the four claimed ahead go back.
+    // Partners slower than a claimed delivery may wait (100 ms): the eight claimed ahead go back.
     const { post, state } = slowPost(250, sent);
     const { queue, claims, releases } = listQueue(12, () => state.inFlight);
     expect(await dispatch(deps(queue, { post }).deps)).toEqual({ claimed: 12, succeeded: 12, retried: 0, failed: 0 });
-    expect(releases).toEqual([["d4", "d5", "d6", "d7"]]);
+    expect(releases).toEqual([["d4", "d5", "d6", "d7", "d8", "d9", "d10", "d11"]]);
     expect([...sent].sort()).toEqual(Array.from({ length: 12 }, (_, i) => `d${i}`).sort());
-    expect(claims[0].limit).toBe(8);
+    expect(claims[0].limit).toBe(12);
     expect(claims.slice(1).every((c) => c.limit <= 4)).toBe(true);
   });
 
