@@ -1,9 +1,9 @@
+import { setImmediate } from "node:timers";
 import type { Logger } from "../_shared/log.ts";
 import type { UrlCheck } from "../_shared/ssrf.ts";
 import { inSpan } from "../_shared/telemetry/tracing.ts";
 import type { AttemptRecord, ClaimedDelivery, DeliveryQueue } from "./queue.ts";
 import type { AttemptResult, SendLimits } from "./send.ts";
-import { setImmediate } from "node:timers";
 import { signDelivery } from "./sign.ts";
 
 /** What a dispatch run needs. */
